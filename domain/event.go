@@ -1,0 +1,152 @@
+package domain
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// EventType is the kind of an interaction between a user and a movie.
+type EventType string
+
+// The interaction kinds Marquee understands. Every kind marks the movie as
+// seen by the user, so it is never recommended to them again; dislike is
+// also negative evidence for the model.
+const (
+	EventView          EventType = "view"
+	EventClick         EventType = "click"
+	EventLike          EventType = "like"
+	EventDislike       EventType = "dislike"
+	EventRating        EventType = "rating"
+	EventWatchComplete EventType = "watch_complete"
+	EventAddToList     EventType = "add_to_list"
+)
+
+// EventTypes lists every valid EventType in a stable order (for docs and enums).
+var EventTypes = []EventType{
+	EventView, EventClick, EventLike, EventDislike, EventRating, EventWatchComplete, EventAddToList,
+}
+
+// ParseEventType validates s as an event type.
+func ParseEventType(s string) (EventType, error) {
+	for _, t := range EventTypes {
+		if string(t) == s {
+			return t, nil
+		}
+	}
+	return "", &FieldError{Field: "type", Message: fmt.Sprintf("unknown event type %q; expected one of %v", s, EventTypes), Value: s}
+}
+
+// Bounds on event values and times. Ratings use the MovieLens scale; a time
+// far in the future is a clock bug on the client, one before 1995 predates
+// any catalog Marquee serves.
+const (
+	MinRating       = 0.5
+	MaxRating       = 5.0
+	MaxEventValue   = 1e9
+	MaxFutureSkew   = 5 * time.Minute
+	MaxRecLogIDSize = MaxIDLength
+)
+
+// EarliestEventTime is the oldest timestamp an event may carry.
+var EarliestEventTime = time.Date(1995, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// EventInput is an interaction as a client states it, before validation.
+// Empty strings and nil pointers mean "absent".
+type EventInput struct {
+	EventID   string
+	UserID    string
+	MovieID   string
+	Type      string
+	Value     *float64
+	Timestamp *time.Time
+	RecLogID  string
+}
+
+// Interaction is a validated, weighted event. It is what travels through
+// Kafka, what user actors store, and what the archive and the trainer read.
+type Interaction struct {
+	EventID    string    `json:"event_id"`
+	UserID     UserID    `json:"user_id"`
+	MovieID    MovieID   `json:"movie_id"`
+	Type       EventType `json:"type"`
+	Value      *float64  `json:"value,omitempty"`
+	Weight     float64   `json:"weight"`
+	Time       time.Time `json:"ts"`
+	RecLogID   string    `json:"rec_log_id,omitempty"`
+	IngestedAt time.Time `json:"ingested_at"`
+}
+
+// NewInteraction validates in and weighs it with w. now is the server clock:
+// it bounds the timestamp and stands in for a missing one. Every problem is
+// reported, each naming its JSON field.
+func NewInteraction(in EventInput, w Weights, now time.Time) (Interaction, error) {
+	var errs FieldErrors
+	if err := checkID(in.EventID); err != nil {
+		errs = errs.add("event_id", err.Error(), in.EventID)
+	}
+	user, err := ParseUserID(in.UserID)
+	if err != nil {
+		errs = append(errs, err.(*FieldError))
+	}
+	movie, err := ParseMovieID(in.MovieID)
+	if err != nil {
+		errs = append(errs, err.(*FieldError))
+	}
+	typ, err := ParseEventType(in.Type)
+	if err != nil {
+		errs = append(errs, err.(*FieldError))
+	}
+	errs = checkValue(errs, typ, in.Value)
+	ts := now
+	if in.Timestamp != nil {
+		ts = *in.Timestamp
+		switch {
+		case ts.After(now.Add(MaxFutureSkew)):
+			errs = errs.add("timestamp", fmt.Sprintf("is more than %s in the future", MaxFutureSkew), ts)
+		case ts.Before(EarliestEventTime):
+			errs = errs.add("timestamp", "is before "+EarliestEventTime.Format(time.DateOnly), ts)
+		}
+	}
+	if in.RecLogID != "" {
+		if err := checkID(in.RecLogID); err != nil {
+			errs = errs.add("rec_log_id", err.Error(), in.RecLogID)
+		}
+	}
+	if len(errs) > 0 {
+		return Interaction{}, errs
+	}
+	return Interaction{
+		EventID:    in.EventID,
+		UserID:     user,
+		MovieID:    movie,
+		Type:       typ,
+		Value:      in.Value,
+		Weight:     w.For(typ, in.Value),
+		Time:       ts.UTC(),
+		RecLogID:   in.RecLogID,
+		IngestedAt: now.UTC(),
+	}, nil
+}
+
+// checkValue enforces the value rules: a rating needs one on the rating
+// scale; other kinds may carry a non-negative number (seconds watched, say)
+// that Marquee stores but does not weigh.
+func checkValue(errs FieldErrors, typ EventType, v *float64) FieldErrors {
+	if v != nil && (math.IsNaN(*v) || math.IsInf(*v, 0)) {
+		return errs.add("value", "must be a finite number", *v)
+	}
+	if typ == EventRating {
+		switch {
+		case v == nil:
+			return errs.add("value", "is required for a rating", nil)
+		case *v < MinRating || *v > MaxRating:
+			return errs.add("value", fmt.Sprintf("a rating must be between %g and %g", MinRating, MaxRating), *v)
+		}
+		return errs
+	}
+	if v != nil && (*v < 0 || *v > MaxEventValue) {
+		return errs.add("value", fmt.Sprintf("must be between 0 and %g", MaxEventValue), *v)
+	}
+	return errs
+}

@@ -1,0 +1,57 @@
+package domain
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits on catalog metadata, so one bad import cannot bloat every list.
+const (
+	MaxTitleLength = 500
+	MaxGenres      = 20
+	MaxGenreLength = 50
+)
+
+// Movie is a catalog entry.
+type Movie struct {
+	ID     MovieID  `json:"id"`
+	Title  string   `json:"title"`
+	Year   int      `json:"year,omitempty"`
+	Genres []string `json:"genres,omitempty"`
+}
+
+// Validate reports every problem of m, naming JSON fields.
+func (m Movie) Validate() error {
+	var errs FieldErrors
+	if err := checkID(string(m.ID)); err != nil {
+		errs = errs.add("id", err.Error(), m.ID)
+	}
+	switch t := strings.TrimSpace(m.Title); {
+	case t == "":
+		errs = errs.add("title", "must not be empty", m.Title)
+	case utf8.RuneCountInString(m.Title) > MaxTitleLength || !utf8.ValidString(m.Title):
+		errs = errs.add("title", fmt.Sprintf("must be valid UTF-8 of at most %d characters", MaxTitleLength), nil)
+	}
+	if m.Year != 0 && (m.Year < 1870 || m.Year > 2200) {
+		errs = errs.add("year", "must be between 1870 and 2200 (or omitted)", m.Year)
+	}
+	if len(m.Genres) > MaxGenres {
+		errs = errs.add("genres", fmt.Sprintf("at most %d genres", MaxGenres), len(m.Genres))
+	}
+	for i, g := range m.Genres {
+		if strings.TrimSpace(g) == "" || len(g) > MaxGenreLength {
+			errs = errs.add(fmt.Sprintf("genres[%d]", i), fmt.Sprintf("must be 1 to %d bytes", MaxGenreLength), g)
+		}
+	}
+	return errs.err()
+}
+
+// MovieSet is a set of movie ids (the movies a user has seen, say).
+type MovieSet map[MovieID]struct{}
+
+// Has reports whether id is in the set; a nil set is empty.
+func (s MovieSet) Has(id MovieID) bool {
+	_, ok := s[id]
+	return ok
+}

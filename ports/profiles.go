@@ -1,0 +1,15 @@
+package ports
+
+import (
+	"context"
+
+	"github.com/marquee-recsys/marquee/domain"
+)
+
+// ProfileStore keeps user profiles (user_profiles in the seed design).
+type ProfileStore interface {
+	// Get returns the user's profile or ErrNotFound.
+	Get(ctx context.Context, user domain.UserID) (domain.Profile, error)
+	// Put stores the profile, replacing any earlier one.
+	Put(ctx context.Context, p domain.Profile) error
+}
