@@ -1,0 +1,93 @@
+package memory
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/marquee-recsys/marquee/domain"
+	"github.com/marquee-recsys/marquee/ports"
+)
+
+var _ ports.RecommendationCache = (*Cache)(nil)
+
+// Cache is an in-memory RecommendationCache with per-user generations.
+type Cache struct {
+	mu    sync.Mutex
+	users map[domain.UserID]*cacheEntry
+	now   func() time.Time
+}
+
+type cacheEntry struct {
+	gen     uint64
+	list    *domain.RecList // nil when nothing is cached for gen
+	expires time.Time
+}
+
+// NewCache returns an empty cache that reads time from now (time.Now if nil).
+func NewCache(now func() time.Time) *Cache {
+	if now == nil {
+		now = time.Now
+	}
+	return &Cache{users: map[domain.UserID]*cacheEntry{}, now: now}
+}
+
+// Get implements ports.RecommendationCache.
+func (c *Cache) Get(ctx context.Context, user domain.UserID) (domain.RecList, uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return domain.RecList{}, 0, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.users[user]
+	if e == nil {
+		return domain.RecList{}, 0, ports.ErrNotFound
+	}
+	if e.list == nil || !c.now().Before(e.expires) {
+		e.list = nil
+		return domain.RecList{}, e.gen, ports.ErrNotFound
+	}
+	return copyList(*e.list), e.gen, nil
+}
+
+// Put implements ports.RecommendationCache.
+func (c *Cache) Put(ctx context.Context, user domain.UserID, gen uint64, list domain.RecList, ttl time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.users[user]
+	if e == nil {
+		e = &cacheEntry{}
+		c.users[user] = e
+	}
+	if e.gen != gen {
+		return nil // invalidated since the caller read gen: the list is stale
+	}
+	l := copyList(list)
+	e.list, e.expires = &l, c.now().Add(ttl)
+	return nil
+}
+
+// Invalidate implements ports.RecommendationCache.
+func (c *Cache) Invalidate(ctx context.Context, user domain.UserID) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.users[user]
+	if e == nil {
+		e = &cacheEntry{}
+		c.users[user] = e
+	}
+	e.gen++
+	e.list = nil
+	return nil
+}
+
+func copyList(l domain.RecList) domain.RecList {
+	l.Items = append([]domain.ScoredMovie(nil), l.Items...)
+	return l
+}
