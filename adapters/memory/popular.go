@@ -18,7 +18,7 @@ var _ ports.PopularStore = (*PopularStore)(nil)
 type PopularStore struct {
 	pop   domain.Popularity
 	mu    sync.RWMutex
-	order []popEntry            // descending key
+	order []popEntry             // descending key
 	pos   map[domain.MovieID]int // index into order
 }
 

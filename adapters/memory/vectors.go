@@ -1,13 +1,13 @@
 package memory
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
 	"slices"
 	"sync"
 
 	"github.com/marquee-recsys/marquee/domain"
+	"github.com/marquee-recsys/marquee/domain/als"
 	"github.com/marquee-recsys/marquee/ports"
 )
 
@@ -25,6 +25,7 @@ type VectorIndex struct {
 type vectorSet struct {
 	k      int
 	movies []domain.MovieID
+	index  map[domain.MovieID]int
 	data   []float32
 }
 
@@ -41,7 +42,11 @@ func (x *VectorIndex) PutItemVectors(ctx context.Context, m *domain.Model) error
 	if err := m.Validate(); err != nil {
 		return err
 	}
-	set := &vectorSet{k: m.Factors, movies: slices.Clone(m.Movies), data: slices.Clone(m.ItemFactors)}
+	set := &vectorSet{k: m.Factors, movies: slices.Clone(m.Movies), data: slices.Clone(m.ItemFactors),
+		index: make(map[domain.MovieID]int, len(m.Movies))}
+	for i, id := range m.Movies {
+		set.index[id] = i
+	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.versions[m.Version] = set
@@ -73,51 +78,25 @@ func (x *VectorIndex) Nearest(ctx context.Context, version string, vec []float32
 	if len(vec) != set.k {
 		return nil, fmt.Errorf("vector index: vector of %d dims for model %q with %d: %w", len(vec), version, set.k, domain.ErrInvalid)
 	}
-	h := make(scoreHeap, 0, k+1)
-	for i, id := range set.movies {
-		if exclude.Has(id) {
-			continue
-		}
-		row := set.data[i*set.k : (i+1)*set.k]
-		var s float32
-		for j, v := range vec {
-			s += v * row[j]
-		}
-		if len(h) < k {
-			heap.Push(&h, scored{i: i, s: s})
-		} else if k > 0 && s > h[0].s {
-			h[0] = scored{i: i, s: s}
-			heap.Fix(&h, 0)
+	// Translate exclusions to row numbers once, so the scan itself does
+	// no map lookups.
+	skip := make(map[int]struct{}, len(exclude))
+	for id := range exclude {
+		if i, ok := set.index[id]; ok {
+			skip[i] = struct{}{}
 		}
 	}
-	out := make([]domain.ScoredMovie, len(h))
-	for n := len(h) - 1; n >= 0; n-- {
-		e := heap.Pop(&h).(scored)
-		out[n] = domain.ScoredMovie{MovieID: set.movies[e.i], Score: float64(e.s)}
+	items := &als.Factors{N: len(set.movies), K: set.k, Data: set.data}
+	top := als.TopK(items, vec, k, func(i int) bool {
+		if len(skip) == 0 {
+			return false
+		}
+		_, ok := skip[i]
+		return ok
+	})
+	out := make([]domain.ScoredMovie, len(top))
+	for n, sc := range top {
+		out[n] = domain.ScoredMovie{MovieID: set.movies[sc.Index], Score: float64(sc.Score)}
 	}
 	return out, nil
-}
-
-type scored struct {
-	i int
-	s float32
-}
-
-// scoreHeap is a min-heap on score, ties broken so lower indices rank first.
-type scoreHeap []scored
-
-func (h scoreHeap) Len() int { return len(h) }
-func (h scoreHeap) Less(a, b int) bool {
-	if h[a].s != h[b].s {
-		return h[a].s < h[b].s
-	}
-	return h[a].i > h[b].i
-}
-func (h scoreHeap) Swap(a, b int) { h[a], h[b] = h[b], h[a] }
-func (h *scoreHeap) Push(v any)   { *h = append(*h, v.(scored)) }
-func (h *scoreHeap) Pop() any {
-	old := *h
-	v := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return v
 }

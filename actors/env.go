@@ -1,0 +1,98 @@
+package actors
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/marquee-recsys/marquee/ports"
+	"github.com/marquee-recsys/marquee/telemetry"
+)
+
+// Deps are the ports and services the actors use. Consumer may be nil:
+// then no ingest actor runs and events arrive only through System.Apply.
+type Deps struct {
+	Log       ports.InteractionLog
+	Profiles  ports.ProfileStore
+	Cache     ports.RecommendationCache
+	Vectors   ports.VectorIndex
+	Batch     ports.BatchStore
+	Popular   ports.PopularStore
+	Catalog   ports.Catalog
+	Analytics ports.AnalyticsSink
+	Models    *Models
+	Consumer  ports.EventConsumer
+	Metrics   *telemetry.Metrics
+	Logger    *slog.Logger
+	// Now is the clock (time.Now when nil); tests move it.
+	Now func() time.Time
+}
+
+// Config tunes the actor system. Zero fields take the defaults below.
+type Config struct {
+	// PassivateAfter stops a user actor idle this long; its state stays in
+	// the ports and is reloaded on the next message.
+	PassivateAfter time.Duration
+	// MessageTimeout bounds the I/O of one message to a user actor, and a
+	// caller's wait for the answer.
+	MessageTimeout time.Duration
+	// TierTimeout bounds each tier of the recommendation walk.
+	TierTimeout time.Duration
+	// CacheTTL is how long computed lists stay cached.
+	CacheTTL time.Duration
+	// Depth is how many items computed lists hold (≥ the largest n served).
+	Depth int
+	// AttributionWindow is how long after serving feedback still counts.
+	AttributionWindow time.Duration
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		PassivateAfter:    10 * time.Minute,
+		MessageTimeout:    10 * time.Second,
+		TierTimeout:       250 * time.Millisecond,
+		CacheTTL:          10 * time.Minute,
+		Depth:             100,
+		AttributionWindow: 24 * time.Hour,
+	}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.PassivateAfter <= 0 {
+		c.PassivateAfter = d.PassivateAfter
+	}
+	if c.MessageTimeout <= 0 {
+		c.MessageTimeout = d.MessageTimeout
+	}
+	if c.TierTimeout <= 0 {
+		c.TierTimeout = d.TierTimeout
+	}
+	if c.CacheTTL <= 0 {
+		c.CacheTTL = d.CacheTTL
+	}
+	if c.Depth <= 0 {
+		c.Depth = d.Depth
+	}
+	if c.AttributionWindow <= 0 {
+		c.AttributionWindow = d.AttributionWindow
+	}
+	return c
+}
+
+// env is what every actor of one system shares.
+type env struct {
+	Deps
+	cfg       Config
+	walker    *Walker
+	base      context.Context // ends when the system stops
+	analytics *actor.PID
+}
+
+// msgCtx returns the context for the I/O of one message.
+func (e *env) msgCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(e.base, e.cfg.MessageTimeout)
+}

@@ -1,0 +1,56 @@
+package actors
+
+import (
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+)
+
+// rootActor is the top of Marquee's tree. It starts the long-lived
+// children and supervises them: a crashing child is restarted (its state
+// is in the ports), and one that keeps crashing is stopped rather than
+// restarted forever.
+type rootActor struct {
+	env       *env
+	users     *actor.PID
+	analytics *actor.PID
+}
+
+// rootStrategy restarts a failed child up to 10 times a minute.
+func rootStrategy() actor.SupervisorStrategy {
+	return actor.NewOneForOneStrategy(10, time.Minute, func(any) actor.Directive { return actor.RestartDirective })
+}
+
+// userStrategy restarts a failed user actor (which reloads its state) up
+// to 3 times in 10 seconds; beyond that the user actor is stopped and the
+// next message for the user starts a fresh one.
+func userStrategy() actor.SupervisorStrategy {
+	return actor.NewOneForOneStrategy(3, 10*time.Second, func(any) actor.Directive { return actor.RestartDirective })
+}
+
+// Receive implements actor.Actor.
+func (a *rootActor) Receive(c actor.Context) {
+	switch c.Message().(type) {
+	case *actor.Started:
+		var err error
+		a.analytics, err = c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return &analyticsActor{env: a.env} }), "analytics")
+		a.must(err)
+		a.users, err = c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return newUsersActor(a.env) },
+			actor.WithSupervisor(userStrategy())), "users")
+		a.must(err)
+		if a.env.Consumer != nil {
+			_, err = c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return &ingestActor{env: a.env, users: a.users} }), "ingest")
+			a.must(err)
+		}
+	case *topology:
+		c.Respond(&topologyReply{users: a.users, analytics: a.analytics})
+	}
+}
+
+// must logs a spawn failure; names are fixed and unique under this parent,
+// so it only fires if the root was restarted while its old children live.
+func (a *rootActor) must(err error) {
+	if err != nil {
+		a.env.Logger.Error("spawning a child of the root actor failed", "err", err)
+	}
+}

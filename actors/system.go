@@ -1,0 +1,156 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/marquee-recsys/marquee/domain"
+	"github.com/marquee-recsys/marquee/ports"
+)
+
+// rootName is the root actor's name; children's PIDs derive from it.
+const rootName = "marquee"
+
+// System is the running actor system seen from outside: the HTTP edge
+// asks it for recommendations, tests and the demo loader apply events
+// through it, and bootstrap stops it.
+type System struct {
+	as     *actor.ActorSystem
+	env    *env
+	root   *actor.PID
+	users  *actor.PID
+	cancel context.CancelFunc
+}
+
+// Start builds the actor tree. Every field of d but Consumer is required.
+func Start(cfg Config, d Deps) (*System, error) {
+	if err := d.validate(); err != nil {
+		return nil, err
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	cfg = cfg.withDefaults()
+	base, cancel := context.WithCancel(context.Background())
+	logger := d.Logger
+	as := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return logger.With("lib", "protoactor")
+	}))
+	e := &env{
+		Deps: d, cfg: cfg, base: base,
+		// Fixed names make the PID known before the child exists, so the
+		// env is complete (and immutable) before any actor reads it.
+		analytics: as.NewLocalPID(rootName + "/analytics"),
+		walker: &Walker{
+			Cache: d.Cache, Vectors: d.Vectors, Batch: d.Batch, Popular: d.Popular, Catalog: d.Catalog,
+			Metrics: d.Metrics, Logger: d.Logger, Now: d.Now,
+			Depth: cfg.Depth, TierTimeout: cfg.TierTimeout, CacheTTL: cfg.CacheTTL,
+		},
+	}
+	props := actor.PropsFromProducer(func() actor.Actor { return &rootActor{env: e} }, actor.WithSupervisor(rootStrategy()))
+	root, err := as.Root.SpawnNamed(props, rootName)
+	if err != nil {
+		cancel()
+		as.Shutdown()
+		return nil, fmt.Errorf("start root actor: %w", err)
+	}
+	res, err := as.Root.RequestFuture(root, &topology{}, 5*time.Second).Result()
+	if err != nil {
+		cancel()
+		as.Shutdown()
+		return nil, fmt.Errorf("start actor tree: %w", err)
+	}
+	return &System{as: as, env: e, root: root, users: res.(*topologyReply).users, cancel: cancel}, nil
+}
+
+func (d Deps) validate() error {
+	var missing []string
+	for name, ok := range map[string]bool{
+		"Log": d.Log != nil, "Profiles": d.Profiles != nil, "Cache": d.Cache != nil, "Vectors": d.Vectors != nil,
+		"Batch": d.Batch != nil, "Popular": d.Popular != nil, "Catalog": d.Catalog != nil,
+		"Analytics": d.Analytics != nil, "Models": d.Models != nil, "Metrics": d.Metrics != nil, "Logger": d.Logger != nil,
+	} {
+		if !ok {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("actors: missing dependencies %v", missing)
+	}
+	return nil
+}
+
+// Recommend asks the user's actor for a list of n movies.
+func (s *System) Recommend(ctx context.Context, user domain.UserID, n int) (domain.Served, error) {
+	res, err := s.request(ctx, &recommend{User: user, N: n})
+	if err != nil {
+		return domain.Served{}, err
+	}
+	r := res.(*recommended)
+	return r.Served, r.Err
+}
+
+// Apply stores and applies events through their users' actors, exactly as
+// the ingest actor does for consumed batches. It returns once all are
+// stored. The embedded demo loader and tests use it; production events
+// come through the event bus.
+func (s *System) Apply(ctx context.Context, events []domain.Interaction) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return dispatch(s.as.Root, s.users, s.env, events)
+}
+
+// request sends msg to the users router and waits for the reply, bounded
+// by both ctx and the configured message timeout.
+func (s *System) request(ctx context.Context, msg userMessage) (any, error) {
+	timeout := s.env.cfg.MessageTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, time.Until(dl))
+	}
+	if timeout <= 0 {
+		return nil, context.DeadlineExceeded
+	}
+	res, err := s.as.Root.RequestFuture(s.users, msg, timeout).Result()
+	if errors.Is(err, actor.ErrTimeout) {
+		return nil, fmt.Errorf("user actor %s did not answer in %s: %w", msg.user(), timeout, ports.ErrUnavailable)
+	}
+	return res, err
+}
+
+// Stop stops the tree: the ingest actor first (its consumer finishes the
+// batch in hand and commits), then the user actors, then analytics after
+// draining what it was sent. It waits at most until ctx ends.
+func (s *System) Stop(ctx context.Context) error {
+	defer s.as.Shutdown()
+	defer s.cancel()
+	ingest := s.as.NewLocalPID(rootName + "/ingest")
+	if s.env.Consumer != nil {
+		if err := waitFuture(ctx, s.as.Root.StopFuture(ingest)); err != nil {
+			return fmt.Errorf("stop ingest: %w", err)
+		}
+	}
+	if err := waitFuture(ctx, s.as.Root.PoisonFuture(s.users)); err != nil {
+		return fmt.Errorf("stop user actors: %w", err)
+	}
+	if err := waitFuture(ctx, s.as.Root.PoisonFuture(s.env.analytics)); err != nil {
+		return fmt.Errorf("flush analytics: %w", err)
+	}
+	return waitFuture(ctx, s.as.Root.StopFuture(s.root))
+}
+
+func waitFuture(ctx context.Context, f *actor.Future) error {
+	done := make(chan error, 1)
+	go func() { done <- f.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

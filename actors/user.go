@@ -1,0 +1,212 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/google/uuid"
+
+	"github.com/marquee-recsys/marquee/domain"
+	"github.com/marquee-recsys/marquee/domain/als"
+	"github.com/marquee-recsys/marquee/ports"
+)
+
+// userActor owns one user. It is the only writer of the user's history,
+// profile and cache entry, which is what makes its in-memory state safe to
+// trust between messages.
+type userActor struct {
+	id    domain.UserID
+	env   *env
+	prefs *domain.Preferences
+	seen  domain.MovieSet
+	prof  domain.Profile
+	// loaded is false until the state was read from the ports; a failed
+	// load is retried on the next message.
+	loaded bool
+	// dirty means stored events are not yet reflected in the stored
+	// profile or the cache; the next message retries the sync.
+	dirty bool
+	// foldedFor is the model version prof.Vector was folded against ("" for
+	// none), even when the fold-in produced no vector.
+	foldedFor string
+}
+
+func newUserActor(id domain.UserID, e *env) *userActor { return &userActor{id: id, env: e} }
+
+// Receive implements actor.Actor.
+func (a *userActor) Receive(c actor.Context) {
+	switch m := c.Message().(type) {
+	case *actor.Started:
+		a.env.Metrics.UserActors.Inc()
+		ctx, cancel := a.env.msgCtx()
+		defer cancel()
+		if err := a.load(ctx); err != nil {
+			a.env.Logger.Warn("loading user state failed; will retry on next message", "user_id", a.id, "err", err)
+		}
+	case *actor.Restarting, *actor.Stopped:
+		a.env.Metrics.UserActors.Dec()
+	case *applyEvents:
+		ctx, cancel := a.env.msgCtx()
+		defer cancel()
+		c.Respond(a.apply(ctx, c, m.Events))
+	case *recommend:
+		ctx, cancel := a.env.msgCtx()
+		defer cancel()
+		c.Respond(a.recommend(ctx, c, m.N))
+	}
+}
+
+// load reads the user's history and profile, and repairs the profile if an
+// earlier incarnation stored events but crashed before updating it.
+func (a *userActor) load(ctx context.Context) error {
+	hist, err := a.env.Log.UserHistory(ctx, a.id)
+	if err != nil {
+		return fmt.Errorf("history: %w", err)
+	}
+	prof, err := a.env.Profiles.Get(ctx, a.id)
+	if err != nil && !errors.Is(err, ports.ErrNotFound) {
+		return fmt.Errorf("profile: %w", err)
+	}
+	a.prefs, a.seen = domain.NewPreferences(), domain.MovieSet{}
+	for _, ev := range hist {
+		a.prefs.Add(ev)
+		a.seen[ev.MovieID] = struct{}{}
+	}
+	a.prof, a.loaded, a.foldedFor = prof, true, prof.ModelVersion
+	if prof.InteractionCount != a.prefs.Events {
+		a.dirty = true
+		return a.sync(ctx)
+	}
+	return nil
+}
+
+// apply stores events in order and updates the user's state. Events
+// already stored (redelivered after a crash) change nothing.
+func (a *userActor) apply(ctx context.Context, c actor.Context, events []domain.Interaction) *applied {
+	if !a.loaded {
+		if err := a.load(ctx); err != nil {
+			return &applied{Err: err}
+		}
+	}
+	res := &applied{}
+	for _, ev := range events {
+		inserted, err := a.env.Log.Append(ctx, ev)
+		if err != nil {
+			res.Err = fmt.Errorf("store event %s: %w", ev.EventID, err)
+			break
+		}
+		if !inserted {
+			a.env.Metrics.EventsDup.Inc()
+			continue
+		}
+		res.Inserted++
+		a.dirty = true
+		a.prefs.Add(ev)
+		a.seen[ev.MovieID] = struct{}{}
+		a.env.Metrics.EventsApplied.Inc()
+		if err := a.env.Popular.Record(ctx, ev.MovieID, ev.Weight, ev.Time); err != nil {
+			a.env.Logger.Warn("recording popularity failed", "event_id", ev.EventID, "err", err)
+		}
+		if ev.RecLogID != "" {
+			c.Send(a.env.analytics, &feedbackEvent{ev})
+		}
+	}
+	if a.dirty {
+		res.Err = errors.Join(res.Err, a.sync(ctx))
+	}
+	return res
+}
+
+// sync recomputes the preference vector, stores the profile and
+// invalidates the cache; it leaves dirty set if any step failed.
+func (a *userActor) sync(ctx context.Context) error {
+	sm := a.env.Models.Current()
+	vec, version := a.foldIn(sm)
+	prof := domain.Profile{
+		UserID: a.id, Vector: vec, ModelVersion: version, InteractionCount: a.prefs.Events,
+		LastEventAt: a.prefs.LastEventAt, UpdatedAt: a.env.Now(),
+	}
+	// Invalidate even when the profile write fails: a stale list must not
+	// outlive the event that made it stale.
+	errInv := a.env.Cache.Invalidate(ctx, a.id)
+	errPut := a.env.Profiles.Put(ctx, prof)
+	a.prof, a.foldedFor = prof, versionOf(sm)
+	if err := errors.Join(errPut, errInv); err != nil {
+		return fmt.Errorf("sync profile of %s: %w", a.id, err)
+	}
+	a.dirty = false
+	return nil
+}
+
+// foldIn computes the exact ALS fold-in of the user's preferences against
+// sm; nil when there is no model or no overlap with it.
+func (a *userActor) foldIn(sm *ServingModel) ([]float32, string) {
+	if sm == nil || a.prefs.Events == 0 {
+		return nil, ""
+	}
+	start := time.Now()
+	vec, err := sm.Folder.FoldInMovies(a.prefs.Weights)
+	a.env.Metrics.FoldIn.Observe(time.Since(start).Seconds())
+	if err != nil {
+		if !errors.Is(err, als.ErrNoPreference) {
+			a.env.Logger.Error("fold-in failed", "user_id", a.id, "model_version", sm.Model.Version, "err", err)
+		}
+		return nil, ""
+	}
+	return vec, sm.Model.Version
+}
+
+// vector returns the preference vector for the serving model, folding in
+// again (and storing the result) when a new model was published since.
+// Cached lists of the old model stay until their TTL: they are still good
+// lists, and dropping every user's cache at once would stampede the tiers.
+func (a *userActor) vector(ctx context.Context) ([]float32, string) {
+	sm := a.env.Models.Current()
+	if sm == nil {
+		return nil, ""
+	}
+	if a.foldedFor != sm.Model.Version {
+		a.prof.Vector, a.prof.ModelVersion = a.foldIn(sm)
+		a.prof.UpdatedAt, a.foldedFor = a.env.Now(), sm.Model.Version
+		if err := a.env.Profiles.Put(ctx, a.prof); err != nil {
+			a.env.Logger.Warn("storing refolded profile failed", "user_id", a.id, "err", err)
+		}
+	}
+	return a.prof.Vector, a.prof.ModelVersion
+}
+
+func versionOf(sm *ServingModel) string {
+	if sm == nil {
+		return ""
+	}
+	return sm.Model.Version
+}
+
+func (a *userActor) recommend(ctx context.Context, c actor.Context, n int) *recommended {
+	start := a.env.Now()
+	if !a.loaded {
+		if err := a.load(ctx); err != nil {
+			return &recommended{Err: fmt.Errorf("user %s: %w: %w", a.id, ports.ErrUnavailable, err)}
+		}
+	}
+	vec, version := a.vector(ctx)
+	list, tier, err := a.env.walker.Walk(ctx, WalkRequest{User: a.id, N: n, Seen: a.seen, Vector: vec, ModelVersion: version})
+	if err != nil {
+		return &recommended{Err: fmt.Errorf("every tier failed for %s: %w: %w", a.id, ports.ErrUnavailable, err)}
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		return &recommended{Err: fmt.Errorf("rec_log_id: %w", err)}
+	}
+	s := domain.Served{
+		RecLogID: id.String(), UserID: a.id, List: list, ServedBy: tier,
+		Latency: a.env.Now().Sub(start), ServedAt: start, Requested: n,
+	}
+	a.env.Metrics.RecsServed.WithLabelValues(string(tier)).Inc()
+	a.env.Metrics.TierLatency.WithLabelValues(string(tier)).Observe(s.Latency.Seconds())
+	c.Send(a.env.analytics, &served{s})
+	return &recommended{Served: s}
+}

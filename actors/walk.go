@@ -1,0 +1,162 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/marquee-recsys/marquee/domain"
+	"github.com/marquee-recsys/marquee/ports"
+	"github.com/marquee-recsys/marquee/telemetry"
+)
+
+// Walker answers a recommendation request from the first tier that can:
+// cache → vector → batch → popular. A tier whose backend fails is skipped
+// with a log line and a metric; only when the last tier fails too does the
+// request fail. Lists computed by the vector and batch tiers are cached.
+type Walker struct {
+	Cache   ports.RecommendationCache
+	Vectors ports.VectorIndex
+	Batch   ports.BatchStore
+	Popular ports.PopularStore
+	Catalog ports.Catalog
+	Metrics *telemetry.Metrics
+	Logger  *slog.Logger
+	Now     func() time.Time
+
+	// Depth is how many items the vector and batch tiers compute and cache,
+	// so that later requests for longer lists still hit the cache.
+	Depth int
+	// TierTimeout bounds each backend call, so a slow tier costs at most
+	// this much before the walk moves on.
+	TierTimeout time.Duration
+	// CacheTTL is how long a computed list stays cached (events invalidate
+	// it sooner).
+	CacheTTL time.Duration
+}
+
+// WalkRequest is what the walk needs to know about the user.
+type WalkRequest struct {
+	User domain.UserID
+	N    int
+	Seen domain.MovieSet
+	// Vector is the user's preference vector for model ModelVersion, or
+	// nil when the user has none (no history, or no model yet).
+	Vector       []float32
+	ModelVersion string
+}
+
+// Walk returns the list (at most req.N items, none seen) and the tier that
+// answered it.
+func (w *Walker) Walk(ctx context.Context, req WalkRequest) (domain.RecList, domain.Tier, error) {
+	gen, cacheOK := uint64(0), true
+	if list, g, err := w.fromCache(ctx, req); err == nil {
+		return list.Truncate(req.N), domain.TierCache, nil
+	} else if errors.Is(err, ports.ErrNotFound) {
+		gen = g
+	} else {
+		cacheOK = false
+		w.skip(ctx, domain.TierCache, req.User, err)
+	}
+
+	for _, tier := range []domain.Tier{domain.TierVector, domain.TierBatch} {
+		list, err := w.compute(ctx, tier, req)
+		switch {
+		case errors.Is(err, ports.ErrNotFound):
+			continue
+		case err != nil:
+			w.skip(ctx, tier, req.User, err)
+			continue
+		case len(list.Items) == 0:
+			continue
+		}
+		w.enrich(ctx, &list)
+		if cacheOK {
+			tctx, cancel := context.WithTimeout(ctx, w.TierTimeout)
+			if err := w.Cache.Put(tctx, req.User, gen, list, w.CacheTTL); err != nil {
+				w.Logger.WarnContext(ctx, "caching recommendations failed", "user_id", req.User, "err", err)
+			}
+			cancel()
+		}
+		return list.Truncate(req.N), tier, nil
+	}
+
+	tctx, cancel := context.WithTimeout(ctx, w.TierTimeout)
+	defer cancel()
+	items, err := w.Popular.Top(tctx, req.N, req.Seen, w.Now())
+	if err != nil {
+		w.Metrics.TierErrors.WithLabelValues(string(domain.TierPopular)).Inc()
+		return domain.RecList{}, "", err
+	}
+	list := domain.RecList{Items: items, Tier: domain.TierPopular, GeneratedAt: w.Now()}
+	w.enrich(ctx, &list)
+	return list, domain.TierPopular, nil
+}
+
+// fromCache returns a cached list with enough unseen items, or ErrNotFound
+// and the generation to cache under.
+func (w *Walker) fromCache(ctx context.Context, req WalkRequest) (domain.RecList, uint64, error) {
+	tctx, cancel := context.WithTimeout(ctx, w.TierTimeout)
+	defer cancel()
+	list, gen, err := w.Cache.Get(tctx, req.User)
+	if err != nil {
+		return list, gen, err
+	}
+	// Cached lists are written after invalidation of every event the actor
+	// applied, so they never hold seen movies; filtering again is cheap
+	// insurance against a list written by an older node.
+	if list = list.Without(req.Seen); len(list.Items) < req.N {
+		return domain.RecList{}, gen, ports.ErrNotFound
+	}
+	return list, gen, nil
+}
+
+// compute runs the vector or batch tier; ErrNotFound means the tier does
+// not apply to this user.
+func (w *Walker) compute(ctx context.Context, tier domain.Tier, req WalkRequest) (domain.RecList, error) {
+	tctx, cancel := context.WithTimeout(ctx, w.TierTimeout)
+	defer cancel()
+	depth := max(w.Depth, req.N)
+	switch tier {
+	case domain.TierVector:
+		if req.Vector == nil {
+			return domain.RecList{}, ports.ErrNotFound
+		}
+		items, err := w.Vectors.Nearest(tctx, req.ModelVersion, req.Vector, depth, req.Seen)
+		if err != nil {
+			return domain.RecList{}, err
+		}
+		return domain.RecList{Items: items, Tier: tier, ModelVersion: req.ModelVersion, GeneratedAt: w.Now()}, nil
+	default:
+		list, err := w.Batch.Get(tctx, req.User)
+		if err != nil {
+			return domain.RecList{}, err
+		}
+		list.Tier = tier
+		return list.Without(req.Seen), nil
+	}
+}
+
+// enrich adds titles; a catalog failure costs the titles, not the list.
+func (w *Walker) enrich(ctx context.Context, list *domain.RecList) {
+	ids := make([]domain.MovieID, len(list.Items))
+	for i, it := range list.Items {
+		ids[i] = it.MovieID
+	}
+	tctx, cancel := context.WithTimeout(ctx, w.TierTimeout)
+	defer cancel()
+	movies, err := w.Catalog.GetMany(tctx, ids)
+	if err != nil {
+		w.Logger.WarnContext(ctx, "catalog lookup for titles failed", "err", err)
+		return
+	}
+	for i := range list.Items {
+		list.Items[i].Title = movies[list.Items[i].MovieID].Title
+	}
+}
+
+func (w *Walker) skip(ctx context.Context, tier domain.Tier, user domain.UserID, err error) {
+	w.Metrics.TierErrors.WithLabelValues(string(tier)).Inc()
+	w.Logger.WarnContext(ctx, "recommendation tier skipped", "tier", tier, "user_id", user, "err", err)
+}

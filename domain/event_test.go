@@ -1,0 +1,128 @@
+package domain
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestNewInteraction(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	f := func(v float64) *float64 { return &v }
+	at := func(d time.Time) *time.Time { return &d }
+	valid := EventInput{EventID: "e1", UserID: "user_123", MovieID: "tt0816692", Type: "click"}
+	tests := []struct {
+		name       string
+		mutate     func(*EventInput)
+		wantFields []string // fields named by the error; nil means valid
+		wantWeight float64
+	}{
+		{"click", func(*EventInput) {}, nil, 2},
+		{"rating weighs its value", func(e *EventInput) { e.Type, e.Value = "rating", f(4.5) }, nil, 4.5},
+		{"dislike is negative", func(e *EventInput) { e.Type = "dislike" }, nil, -4},
+		{"view with seconds watched", func(e *EventInput) { e.Type, e.Value = "view", f(3600) }, nil, 1},
+		{"timestamp at the future limit", func(e *EventInput) { e.Timestamp = at(now.Add(MaxFutureSkew)) }, nil, 2},
+		{"unknown type", func(e *EventInput) { e.Type = "purchase" }, []string{"type"}, 0},
+		{"empty type", func(e *EventInput) { e.Type = "" }, []string{"type"}, 0},
+		{"empty ids", func(e *EventInput) { e.UserID, e.MovieID, e.EventID = "", "", "" }, []string{"event_id", "user_id", "movie_id"}, 0},
+		{"over-long user", func(e *EventInput) { e.UserID = strings.Repeat("u", MaxIDLength+1) }, []string{"user_id"}, 0},
+		{"id at the length limit", func(e *EventInput) { e.UserID = strings.Repeat("u", MaxIDLength) }, nil, 2},
+		{"space in movie id", func(e *EventInput) { e.MovieID = "tt 1" }, []string{"movie_id"}, 0},
+		{"slash in user id", func(e *EventInput) { e.UserID = "a/b" }, []string{"user_id"}, 0},
+		{"non-ascii id", func(e *EventInput) { e.UserID = "usér" }, []string{"user_id"}, 0},
+		{"rating without value", func(e *EventInput) { e.Type = "rating" }, []string{"value"}, 0},
+		{"rating too high", func(e *EventInput) { e.Type, e.Value = "rating", f(5.5) }, []string{"value"}, 0},
+		{"rating too low", func(e *EventInput) { e.Type, e.Value = "rating", f(0) }, []string{"value"}, 0},
+		{"NaN value", func(e *EventInput) { e.Value = f(math.NaN()) }, []string{"value"}, 0},
+		{"negative value", func(e *EventInput) { e.Value = f(-1) }, []string{"value"}, 0},
+		{"future timestamp", func(e *EventInput) { e.Timestamp = at(now.Add(MaxFutureSkew + time.Second)) }, []string{"timestamp"}, 0},
+		{"timestamp before 1995", func(e *EventInput) { e.Timestamp = at(EarliestEventTime.Add(-time.Second)) }, []string{"timestamp"}, 0},
+		{"bad rec_log_id", func(e *EventInput) { e.RecLogID = "has space" }, []string{"rec_log_id"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			in := valid
+			tt.mutate(&in)
+			ev, err := NewInteraction(in, DefaultWeights(), now)
+			if tt.wantFields == nil {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				if ev.Weight != tt.wantWeight || ev.Time.IsZero() || !ev.IngestedAt.Equal(now) {
+					t.Fatalf("event = %+v, want weight %v", ev, tt.wantWeight)
+				}
+				return
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("err = %v, want ErrInvalid", err)
+			}
+			var fe FieldErrors
+			if !errors.As(err, &fe) || len(fe) != len(tt.wantFields) {
+				t.Fatalf("err = %v, want errors on %v", err, tt.wantFields)
+			}
+			for i, f := range tt.wantFields {
+				if fe[i].Field != f {
+					t.Errorf("error %d names %q, want %q", i, fe[i].Field, f)
+				}
+			}
+		})
+	}
+}
+
+func TestMissingTimestampIsServerTime(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.FixedZone("CET", 3600))
+	ev, err := NewInteraction(EventInput{EventID: "e", UserID: "u", MovieID: "m", Type: "view"}, DefaultWeights(), now)
+	if err != nil || !ev.Time.Equal(now) || ev.Time.Location() != time.UTC {
+		t.Fatalf("ev.Time = %v (%v), want %v in UTC", ev.Time, err, now)
+	}
+}
+
+func TestParseWeights(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in      string
+		wantErr bool
+		check   func(Weights) bool
+	}{
+		{"", false, func(w Weights) bool { return w == DefaultWeights() }},
+		{"view=0.5, like=6", false, func(w Weights) bool { return w.View == 0.5 && w.Like == 6 && w.Click == 2 }},
+		{"rating=2", false, func(w Weights) bool { return w.For(EventRating, ptr(3)) == 6 }},
+		{"dislike=1", true, nil},
+		{"view=-1", true, nil},
+		{"view=0", true, nil},
+		{"purchase=3", true, nil},
+		{"view", true, nil},
+		{"view=NaN", true, nil},
+		{"view=abc", true, nil},
+	}
+	for _, tt := range tests {
+		w, err := ParseWeights(tt.in)
+		if (err != nil) != tt.wantErr {
+			t.Errorf("ParseWeights(%q) err = %v, wantErr %v", tt.in, err, tt.wantErr)
+			continue
+		}
+		if err == nil && !tt.check(w) {
+			t.Errorf("ParseWeights(%q) = %+v", tt.in, w)
+		}
+	}
+}
+
+func ptr(v float64) *float64 { return &v }
+
+func TestMovieValidate(t *testing.T) {
+	t.Parallel()
+	ok := Movie{ID: "dune-2021", Title: "Dune", Year: 2021, Genres: []string{"Sci-Fi"}}
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	bad := Movie{ID: "", Title: " ", Year: 1500, Genres: []string{""}}
+	var fe FieldErrors
+	if err := bad.Validate(); !errors.As(err, &fe) || len(fe) != 4 {
+		t.Fatalf("err = %v, want 4 field errors", err)
+	}
+}

@@ -1,0 +1,113 @@
+// Package openapi is Marquee's HTTP contract: the Huma v2 operations, their
+// request and response types, and the mapping of domain and port errors to
+// RFC 9457 problem responses. openapi.yaml in this folder is generated from
+// these types (`marquee openapi`); a test fails when it drifts.
+package openapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/marquee-recsys/marquee/domain"
+	"github.com/marquee-recsys/marquee/ports"
+	"github.com/marquee-recsys/marquee/telemetry"
+)
+
+// Recommender answers recommendation requests (the actor system).
+type Recommender interface {
+	Recommend(ctx context.Context, user domain.UserID, n int) (domain.Served, error)
+}
+
+// Deps is what the handlers need. Register documents the operations even
+// with zero Deps, which is how the spec is generated without a server.
+type Deps struct {
+	Publisher   ports.EventPublisher
+	Recommender Recommender
+	Catalog     ports.Catalog
+	Popular     ports.PopularStore
+	History     ports.InteractionLog
+	Metrics     *telemetry.Metrics
+	Weights     domain.Weights
+	// AcceptUnknownMovies lets events name movies not in the catalog
+	// (for catalogs that are loaded after the events start flowing).
+	AcceptUnknownMovies bool
+	// Ready reports whether the node can serve; nil means always ready.
+	Ready func(ctx context.Context) error
+	// Now is the clock and NewEventID makes ids for events sent without
+	// one; both have production defaults.
+	Now        func() time.Time
+	NewEventID func() string
+}
+
+// Title and Version identify the API in the spec.
+const (
+	Title   = "Marquee"
+	Version = "0.1.0"
+)
+
+// Config returns the Huma configuration: spec at /openapi.yaml (and .json),
+// interactive docs at /docs.
+func Config() huma.Config {
+	cfg := huma.DefaultConfig(Title, Version)
+	cfg.Info.Description = "Real-time movie recommendations. Send interactions to `POST /api/events`; " +
+		"the next `GET /api/recommendations` for that user reflects them within milliseconds. " +
+		"Every list says which tier served it (cache, vector, batch or popular) and carries a " +
+		"`rec_log_id`; send it back with the events the list led to, and Marquee measures click-through."
+	cfg.Info.License = &huma.License{Name: "Apache-2.0"}
+	cfg.Tags = []*huma.Tag{
+		{Name: "events", Description: "Interactions between users and movies."},
+		{Name: "recommendations", Description: "Lists of movies for a user, and popular movies."},
+		{Name: "catalog", Description: "The movie catalog."},
+		{Name: "users", Description: "What Marquee knows about a user."},
+		{Name: "health", Description: "Liveness and readiness probes."},
+	}
+	return cfg
+}
+
+// Register adds every operation to api.
+func Register(api huma.API, d Deps) {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Metrics == nil {
+		d.Metrics = telemetry.New()
+	}
+	registerEvents(api, d)
+	registerRecommendations(api, d)
+	registerMovies(api, d)
+	registerUsers(api, d)
+	registerHealth(api, d)
+}
+
+// serverError maps port errors to problems: an unreachable backend is a
+// 503 with Retry-After (the client should come back), anything else a 500.
+func serverError(what string, err error) error {
+	if errors.Is(err, ports.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		return huma.ErrorWithHeaders(huma.Error503ServiceUnavailable(what+": "+err.Error()),
+			http.Header{"Retry-After": {"1"}})
+	}
+	return huma.Error500InternalServerError(what, err)
+}
+
+// fieldDetails turns domain field errors into problem details under prefix
+// (for example "body.events[3]").
+func fieldDetails(prefix string, err error) []error {
+	var fe domain.FieldErrors
+	var one *domain.FieldError
+	switch {
+	case errors.As(err, &fe):
+	case errors.As(err, &one):
+		fe = domain.FieldErrors{one}
+	default:
+		return []error{&huma.ErrorDetail{Location: prefix, Message: err.Error()}}
+	}
+	out := make([]error, len(fe))
+	for i, e := range fe {
+		out[i] = &huma.ErrorDetail{Location: prefix + "." + e.Field, Message: e.Message, Value: e.Value}
+	}
+	return out
+}

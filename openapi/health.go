@@ -1,0 +1,42 @@
+package openapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+)
+
+type healthOutput struct {
+	Body struct {
+		Status string `json:"status" example:"ok"`
+	}
+}
+
+func registerHealth(api huma.API, d Deps) {
+	huma.Register(api, huma.Operation{
+		OperationID: "get-healthz", Method: http.MethodGet, Path: "/healthz",
+		Summary: "Liveness", Description: "200 while the process runs.", Tags: []string{"health"},
+	}, func(context.Context, *struct{}) (*healthOutput, error) {
+		out := &healthOutput{}
+		out.Body.Status = "ok"
+		return out, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "get-readyz", Method: http.MethodGet, Path: "/readyz",
+		Summary:     "Readiness",
+		Description: "200 when this node can accept events and serve recommendations; 503 with the reason otherwise.",
+		Tags:        []string{"health"},
+		Errors:      []int{http.StatusServiceUnavailable},
+	}, func(ctx context.Context, _ *struct{}) (*healthOutput, error) {
+		if d.Ready != nil {
+			if err := d.Ready(ctx); err != nil {
+				return nil, huma.Error503ServiceUnavailable("not ready: " + err.Error())
+			}
+		}
+		out := &healthOutput{}
+		out.Body.Status = "ready"
+		return out, nil
+	})
+}
