@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -25,6 +26,9 @@ type System struct {
 	root   *actor.PID
 	users  *actor.PID
 	cancel context.CancelFunc
+
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // Start builds the actor tree. Every field of d but Consumer is required.
@@ -125,8 +129,15 @@ func (s *System) request(ctx context.Context, msg userMessage) (any, error) {
 
 // Stop stops the tree: the ingest actor first (its consumer finishes the
 // batch in hand and commits), then the user actors, then analytics after
-// draining what it was sent. It waits at most until ctx ends.
+// draining what it was sent. It waits at most until ctx ends. Calling it
+// again returns the first call's result (Proto.Actor's Shutdown panics if
+// called twice).
 func (s *System) Stop(ctx context.Context) error {
+	s.stopOnce.Do(func() { s.stopErr = s.stop(ctx) })
+	return s.stopErr
+}
+
+func (s *System) stop(ctx context.Context) error {
 	defer s.as.Shutdown()
 	defer s.cancel()
 	ingest := s.as.NewLocalPID(rootName + "/ingest")

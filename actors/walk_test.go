@@ -43,7 +43,9 @@ func (failingBatch) PutAll(context.Context, string, []ports.BatchList) error { r
 
 type failingPopular struct{}
 
-func (failingPopular) Record(context.Context, domain.MovieID, float64, time.Time) error { return errDown }
+func (failingPopular) Record(context.Context, domain.MovieID, float64, time.Time) error {
+	return errDown
+}
 func (failingPopular) Top(context.Context, int, domain.MovieSet, time.Time) ([]domain.ScoredMovie, error) {
 	return nil, errDown
 }

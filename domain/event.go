@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -85,17 +86,16 @@ func NewInteraction(in EventInput, w Weights, now time.Time) (Interaction, error
 	if err := checkID(in.EventID); err != nil {
 		errs = errs.add("event_id", err.Error(), in.EventID)
 	}
-	user, err := ParseUserID(in.UserID)
-	if err != nil {
-		errs = append(errs, err.(*FieldError))
+	if err := checkID(in.UserID); err != nil {
+		errs = errs.add("user_id", err.Error(), in.UserID)
 	}
-	movie, err := ParseMovieID(in.MovieID)
-	if err != nil {
-		errs = append(errs, err.(*FieldError))
+	if err := checkID(in.MovieID); err != nil {
+		errs = errs.add("movie_id", err.Error(), in.MovieID)
 	}
 	typ, err := ParseEventType(in.Type)
-	if err != nil {
-		errs = append(errs, err.(*FieldError))
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		errs = append(errs, fe)
 	}
 	errs = checkValue(errs, typ, in.Value)
 	ts := now
@@ -118,8 +118,8 @@ func NewInteraction(in EventInput, w Weights, now time.Time) (Interaction, error
 	}
 	return Interaction{
 		EventID:    in.EventID,
-		UserID:     user,
-		MovieID:    movie,
+		UserID:     UserID(in.UserID),
+		MovieID:    MovieID(in.MovieID),
 		Type:       typ,
 		Value:      in.Value,
 		Weight:     w.For(typ, in.Value),

@@ -94,8 +94,17 @@ func serverError(what string, err error) error {
 }
 
 // fieldDetails turns domain field errors into problem details under prefix
-// (for example "body.events[3]").
+// (for example "body.events[3]"), as the []error huma.Error4xx takes.
 func fieldDetails(prefix string, err error) []error {
+	details := problemDetails(prefix, err)
+	out := make([]error, len(details))
+	for i, d := range details {
+		out[i] = d
+	}
+	return out
+}
+
+func problemDetails(prefix string, err error) []*huma.ErrorDetail {
 	var fe domain.FieldErrors
 	var one *domain.FieldError
 	switch {
@@ -103,9 +112,9 @@ func fieldDetails(prefix string, err error) []error {
 	case errors.As(err, &one):
 		fe = domain.FieldErrors{one}
 	default:
-		return []error{&huma.ErrorDetail{Location: prefix, Message: err.Error()}}
+		return []*huma.ErrorDetail{{Location: prefix, Message: err.Error()}}
 	}
-	out := make([]error, len(fe))
+	out := make([]*huma.ErrorDetail, len(fe))
 	for i, e := range fe {
 		out[i] = &huma.ErrorDetail{Location: prefix + "." + e.Field, Message: e.Message, Value: e.Value}
 	}

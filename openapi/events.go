@@ -141,9 +141,7 @@ func postEvents(ctx context.Context, d Deps, body *EventsBody) (*EventsAccepted,
 		results[i].EventID = ev.EventID
 		if errs != nil {
 			results[i].Status = "rejected"
-			for _, e := range fieldDetails(prefix(i), errs) {
-				results[i].Errors = append(results[i].Errors, e.(*huma.ErrorDetail))
-			}
+			results[i].Errors = problemDetails(prefix(i), errs)
 			continue
 		}
 		events, index = append(events, ev), append(index, i)

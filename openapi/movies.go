@@ -100,7 +100,7 @@ func registerMovies(api huma.API, d Deps) {
 
 	huma.Register(api, huma.Operation{
 		OperationID: "post-movies", Method: http.MethodPost, Path: "/api/movies",
-		Summary: "Create or replace movies in bulk",
+		Summary:     "Create or replace movies in bulk",
 		Description: "All or nothing: if any movie is invalid, none is stored and every problem is listed.",
 		Tags:        []string{"catalog"},
 		Errors:      []int{http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},

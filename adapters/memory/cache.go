@@ -57,11 +57,7 @@ func (c *Cache) Put(ctx context.Context, user domain.UserID, gen uint64, list do
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := c.users[user]
-	if e == nil {
-		e = &cacheEntry{}
-		c.users[user] = e
-	}
+	e := c.entry(user)
 	if e.gen != gen {
 		return nil // invalidated since the caller read gen: the list is stale
 	}
@@ -77,14 +73,20 @@ func (c *Cache) Invalidate(ctx context.Context, user domain.UserID) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	e := c.entry(user)
+	e.gen++
+	e.list = nil
+	return nil
+}
+
+// entry returns the user's entry, creating it; c.mu must be held.
+func (c *Cache) entry(user domain.UserID) *cacheEntry {
 	e := c.users[user]
 	if e == nil {
 		e = &cacheEntry{}
 		c.users[user] = e
 	}
-	e.gen++
-	e.list = nil
-	return nil
+	return e
 }
 
 func copyList(l domain.RecList) domain.RecList {

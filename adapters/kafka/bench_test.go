@@ -1,0 +1,87 @@
+package kafka_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/marquee-recsys/marquee/adapters/kafka"
+	"github.com/marquee-recsys/marquee/domain"
+)
+
+// BenchmarkPublishConsume measures events per second from Publish to the
+// handler through the embedded broker: with one event per Publish from
+// many goroutines (the HTTP edge's shape) and with batches (an importer's).
+func BenchmarkPublishConsume(b *testing.B) {
+	for _, bc := range []struct{ batch, publishers int }{{1, 64}, {500, 4}} {
+		b.Run(fmt.Sprintf("batch=%d/publishers=%d", bc.batch, bc.publishers), func(b *testing.B) {
+			benchPublishConsume(b, bc.batch, bc.publishers)
+		})
+	}
+}
+
+func benchPublishConsume(b *testing.B, batch, publishers int) {
+	topic := newTopic(b, 8)
+	pub := newPublisher(b, brokers(b), topic)
+	var assignOnce, doneOnce sync.Once
+	assigned, done := make(chan struct{}), make(chan struct{})
+	var consumed atomic.Int64
+	c := newConsumer(b, topic, "bench", kafka.WithPartitionsAssigned(func(string, []int32) {
+		assignOnce.Do(func() { close(assigned) })
+	}))
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan error, 1)
+	go func() {
+		stopped <- c.Consume(ctx, func(_ context.Context, evs []domain.Interaction) error {
+			if consumed.Add(int64(len(evs))) >= int64(b.N) {
+				doneOnce.Do(func() { close(done) })
+			}
+			return nil
+		})
+	}()
+	b.Cleanup(func() {
+		cancel()
+		if err := <-stopped; err != nil {
+			b.Error(err)
+		}
+	})
+	select {
+	case <-assigned:
+	case <-time.After(20 * time.Second):
+		b.Fatal("the consumer got no partitions")
+	}
+	events := make([]domain.Interaction, b.N)
+	for i := range events {
+		events[i] = event(fmt.Sprintf("user_%d", i%1000), i/1000)
+	}
+
+	b.ResetTimer()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range publishers {
+		wg.Go(func() {
+			for {
+				end := int(next.Add(int64(batch)))
+				start := end - batch
+				if start >= len(events) {
+					return
+				}
+				if err := pub.Publish(context.Background(), events[start:min(end, len(events))]...); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		b.Fatalf("consumed %d of %d events", consumed.Load(), b.N)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}

@@ -1,0 +1,186 @@
+package kafka
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/plugin/kslog"
+)
+
+// Option configures a Publisher or a Consumer. Options that only concern
+// one of them are ignored by the other, so one option list can serve both.
+type Option func(*config)
+
+// config holds every setting of the package's clients.
+type config struct {
+	logger          *slog.Logger
+	clientID        string
+	deliveryTimeout time.Duration
+	linger          time.Duration
+	maxPollRecords  int
+	sessionTimeout  time.Duration
+	rebalance       time.Duration
+	heartbeat       time.Duration
+	minBackoff      time.Duration
+	maxBackoff      time.Duration
+	commitTimeout   time.Duration
+	onAssigned      func(topic string, partitions []int32)
+	onRevoked       func(topic string, partitions []int32)
+	extra           []kgo.Opt
+}
+
+// defaultConfig returns production settings: kgo's group timeouts, which
+// suit a real cluster, and a delivery timeout short enough for an HTTP
+// request to fail with 503 rather than time out.
+func defaultConfig() config {
+	return config{
+		logger:          slog.New(slog.DiscardHandler),
+		clientID:        "marquee",
+		deliveryTimeout: 5 * time.Second,
+		linger:          2 * time.Millisecond,
+		maxPollRecords:  5000,
+		sessionTimeout:  45 * time.Second,
+		rebalance:       60 * time.Second,
+		heartbeat:       3 * time.Second,
+		minBackoff:      50 * time.Millisecond,
+		maxBackoff:      5 * time.Second,
+		commitTimeout:   10 * time.Second,
+	}
+}
+
+func newConfig(opts []Option) config {
+	cfg := defaultConfig()
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	return cfg
+}
+
+// baseOpts are the kgo options both clients share.
+func (c *config) baseOpts(brokers []string) []kgo.Opt {
+	return append([]kgo.Opt{
+		kgo.SeedBrokers(brokers...),
+		kgo.ClientID(c.clientID),
+		kgo.WithLogger(kslog.New(c.logger)),
+	}, c.extra...)
+}
+
+// WithLogger sends the adapter's and franz-go's logs to l (default:
+// discarded). franz-go logs through plugin/kslog at the level l enables.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) {
+		if l != nil {
+			c.logger = l.With("component", "kafka")
+		}
+	}
+}
+
+// WithClientID sets the client id brokers see in their logs and quotas
+// (default "marquee").
+func WithClientID(id string) Option {
+	return func(c *config) {
+		if id != "" {
+			c.clientID = id
+		}
+	}
+}
+
+// WithDeliveryTimeout bounds how long Publish waits for brokers before it
+// fails with ports.ErrUnavailable (default 5s). It maps to
+// kgo.RecordDeliveryTimeout.
+func WithDeliveryTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.deliveryTimeout = d
+		}
+	}
+}
+
+// WithLinger sets how long the producer waits to batch records of
+// concurrent Publish calls (default 2ms): it adds to every request's
+// latency, so it stays short.
+func WithLinger(d time.Duration) Option {
+	return func(c *config) {
+		if d >= 0 {
+			c.linger = d
+		}
+	}
+}
+
+// WithMaxPollRecords bounds the batch a Consumer hands to its handler
+// (default 5000), which bounds the work a failed batch repeats.
+func WithMaxPollRecords(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.maxPollRecords = n
+		}
+	}
+}
+
+// WithSessionTimeout sets how long the group coordinator waits for a silent
+// member before reassigning its partitions (default 45s). Tests lower it
+// together with WithHeartbeatInterval; it must lie within the broker's
+// group.min/max.session.timeout.ms.
+func WithSessionTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.sessionTimeout = d
+		}
+	}
+}
+
+// WithRebalanceTimeout sets how long members may take to finish their
+// batch and commit once a rebalance began (default 60s). A handler that is
+// still retrying when it expires loses its partitions; the batch is then
+// delivered again to their next owner.
+func WithRebalanceTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.rebalance = d
+		}
+	}
+}
+
+// WithHeartbeatInterval sets how often a member tells the coordinator it is
+// alive (default 3s, at most a third of the session timeout).
+func WithHeartbeatInterval(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.heartbeat = d
+		}
+	}
+}
+
+// WithRetryBackoff sets the wait before a failed batch is handed again:
+// first initial, doubling up to limit (default 50ms to 5s), so that a store
+// that is down is not hammered.
+func WithRetryBackoff(initial, limit time.Duration) Option {
+	return func(c *config) {
+		if initial > 0 && limit >= initial {
+			c.minBackoff, c.maxBackoff = initial, limit
+		}
+	}
+}
+
+// WithPartitionsAssigned calls fn, once per topic, when the group gives
+// this consumer partitions, so that an actor can observe its share of the
+// stream. fn must be fast: it runs inside the rebalance.
+func WithPartitionsAssigned(fn func(topic string, partitions []int32)) Option {
+	return func(c *config) { c.onAssigned = fn }
+}
+
+// WithPartitionsRevoked calls fn, once per topic, when partitions are taken
+// from this consumer, by a rebalance, by leaving the group or by losing the
+// session. Every handled offset of those partitions has been committed by
+// then unless a commit failed (which is logged). fn must be fast.
+func WithPartitionsRevoked(fn func(topic string, partitions []int32)) Option {
+	return func(c *config) { c.onRevoked = fn }
+}
+
+// WithClientOptions appends raw franz-go options, for what this package
+// does not model (TLS, SASL, rack awareness). They are applied after the
+// package's own, so they win where they overlap.
+func WithClientOptions(opts ...kgo.Opt) Option {
+	return func(c *config) { c.extra = append(c.extra, opts...) }
+}

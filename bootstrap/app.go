@@ -1,0 +1,195 @@
+package bootstrap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/marquee-recsys/marquee/actors"
+	"github.com/marquee-recsys/marquee/adapters/kafka"
+	"github.com/marquee-recsys/marquee/adapters/memory"
+	"github.com/marquee-recsys/marquee/openapi"
+	"github.com/marquee-recsys/marquee/ports"
+	"github.com/marquee-recsys/marquee/telemetry"
+)
+
+// App is a running Marquee node.
+type App struct {
+	Config  Config
+	Logger  *slog.Logger
+	Metrics *telemetry.Metrics
+	System  *actors.System
+	Stores  Stores
+
+	server   *http.Server
+	listener net.Listener
+	stops    []func(context.Context) error // run in reverse order on shutdown
+}
+
+// Stores are the adapters chosen for each port.
+type Stores struct {
+	Log       ports.InteractionLog
+	Profiles  ports.ProfileStore
+	Cache     ports.RecommendationCache
+	Vectors   ports.VectorIndex
+	Batch     ports.BatchStore
+	Popular   ports.PopularStore
+	Catalog   ports.Catalog
+	Analytics ports.AnalyticsSink
+	Models    ports.ModelStore
+	Archive   ports.Archive
+}
+
+// New builds and starts every part of a node except the HTTP server's
+// accept loop (Run starts it). The cleanup function stops what New started,
+// in reverse order; call it after Run returns, or if New failed midway it
+// has already been called.
+func New(ctx context.Context, cfg Config, logger *slog.Logger) (*App, func(), error) {
+	a := &App{Config: cfg, Logger: logger, Metrics: telemetry.New()}
+	cleanup := func() {
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		for i := len(a.stops) - 1; i >= 0; i-- {
+			if err := a.stops[i](sctx); err != nil {
+				logger.Error("shutdown step failed", "err", err)
+			}
+		}
+		a.stops = nil
+	}
+	if err := a.start(ctx); err != nil {
+		cleanup()
+		return nil, func() {}, err
+	}
+	return a, cleanup, nil
+}
+
+func (a *App) onStop(f func(context.Context) error) { a.stops = append(a.stops, f) }
+
+func (a *App) start(ctx context.Context) error {
+	cfg := a.Config
+	a.Stores = memoryStores(cfg)
+
+	brokers := cfg.KafkaBrokers
+	if cfg.Embedded() {
+		emb, err := kafka.StartEmbedded(kafka.WithEmbeddedTopics(cfg.KafkaTopic), kafka.WithEmbeddedPartitions(cfg.KafkaPartitions))
+		if err != nil {
+			return fmt.Errorf("start embedded Kafka: %w", err)
+		}
+		a.onStop(func(context.Context) error { emb.Close(); return nil })
+		brokers = emb.Addrs()
+		a.Logger.Info("embedded Kafka broker started (kfake, in memory)", "addr", brokers[0])
+	} else if err := kafka.EnsureTopic(ctx, brokers, cfg.KafkaTopic, cfg.KafkaPartitions, 1); err != nil {
+		// Not fatal: the topic may exist with ACLs that forbid creating it,
+		// and a down cluster is reported by readiness.
+		a.Logger.Warn("could not ensure the Kafka topic", "topic", cfg.KafkaTopic, "err", err)
+	}
+	// franz-go narrates every group join at info level; keep its warnings.
+	kopts := []kafka.Option{kafka.WithLogger(NewLogger(Config{LogLevel: max(cfg.LogLevel, slog.LevelWarn), LogFormat: cfg.LogFormat}).With("component", "kafka"))}
+	pub, err := kafka.NewPublisher(brokers, cfg.KafkaTopic, kopts...)
+	if err != nil {
+		return fmt.Errorf("kafka publisher: %w", err)
+	}
+	a.onStop(func(context.Context) error { pub.Close(); return nil })
+	consumer, err := kafka.NewConsumer(brokers, cfg.KafkaTopic, cfg.KafkaGroup, kopts...)
+	if err != nil {
+		return fmt.Errorf("kafka consumer: %w", err)
+	}
+
+	models := actors.NewModels(a.Stores.Models)
+	if cfg.Demo {
+		if err := loadDemo(ctx, a.Stores, models, cfg, a.Logger); err != nil {
+			return fmt.Errorf("load demo data: %w", err)
+		}
+	} else if _, err := models.Refresh(ctx); err != nil {
+		a.Logger.Warn("no serving model loaded; the vector tier waits for one", "err", err)
+	}
+
+	a.System, err = actors.Start(actors.Config{
+		PassivateAfter: cfg.PassivateAfter, CacheTTL: cfg.CacheTTL, TierTimeout: cfg.TierTimeout,
+	}, actors.Deps{
+		Log: a.Stores.Log, Profiles: a.Stores.Profiles, Cache: a.Stores.Cache, Vectors: a.Stores.Vectors,
+		Batch: a.Stores.Batch, Popular: a.Stores.Popular, Catalog: a.Stores.Catalog, Analytics: a.Stores.Analytics,
+		Models: models, Consumer: consumer, Metrics: a.Metrics, Logger: a.Logger,
+	})
+	if err != nil {
+		return err
+	}
+	a.onStop(a.System.Stop)
+	return a.listen(pub)
+}
+
+// memoryStores returns the in-memory adapter of every port.
+func memoryStores(cfg Config) Stores {
+	return Stores{
+		Log: memory.NewInteractionLog(), Profiles: memory.NewProfileStore(), Cache: memory.NewCache(nil),
+		Vectors: memory.NewVectorIndex(), Batch: memory.NewBatchStore(), Popular: memory.NewPopularStore(cfg.Popularity),
+		Catalog: memory.NewCatalog(), Analytics: memory.NewAnalytics(), Models: memory.NewModelStore(),
+		Archive: memory.NewArchive(),
+	}
+}
+
+// listen binds the HTTP port (so a taken port fails start, not Run) and
+// builds the handler.
+func (a *App) listen(pub *kafka.Publisher) error {
+	mux := http.NewServeMux()
+	api := humago.New(mux, openapi.Config())
+	openapi.Register(api, openapi.Deps{
+		Publisher: pub, Recommender: a.System, Catalog: a.Stores.Catalog, Popular: a.Stores.Popular,
+		History: a.Stores.Log, Metrics: a.Metrics, Weights: a.Config.Weights,
+		AcceptUnknownMovies: a.Config.AcceptUnknownMovies,
+		// Ready when the event stream answers: without it no event can be
+		// accepted, while recommendations still degrade gracefully.
+		Ready: func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			return pub.Ping(ctx)
+		},
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Metrics.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/docs", http.StatusFound)
+	})
+	ln, err := net.Listen("tcp", a.Config.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("MARQUEE_HTTP_ADDR=%s: %w", a.Config.HTTPAddr, err)
+	}
+	a.listener = ln
+	a.server = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	// Stop accepting first and let in-flight requests finish, before the
+	// actors they talk to stop.
+	a.onStop(func(ctx context.Context) error { return a.server.Shutdown(ctx) })
+	return nil
+}
+
+// URL is the base URL the node serves on.
+func (a *App) URL() string { return "http://" + a.listener.Addr().String() }
+
+// Run serves HTTP until ctx ends. It then returns; the caller runs cleanup,
+// which shuts the server down gracefully and stops the actors.
+func (a *App) Run(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- a.server.Serve(a.listener) }()
+	select {
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+		return nil
+	}
+}

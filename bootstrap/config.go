@@ -1,0 +1,170 @@
+// Package bootstrap is Marquee's composition root: it reads the
+// configuration, picks an adapter for every port (in-memory and embedded
+// Kafka by default), starts the actor system and the HTTP server, and
+// stops them in order.
+package bootstrap
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/marquee-recsys/marquee/adapters/kafka"
+	"github.com/marquee-recsys/marquee/domain"
+)
+
+// Config is every setting, read once from MARQUEE_* environment variables.
+type Config struct {
+	HTTPAddr string // MARQUEE_HTTP_ADDR
+
+	KafkaBrokers    []string // MARQUEE_KAFKA_BROKERS; empty starts the embedded broker
+	KafkaTopic      string   // MARQUEE_KAFKA_TOPIC
+	KafkaGroup      string   // MARQUEE_KAFKA_GROUP
+	KafkaPartitions int32    // MARQUEE_KAFKA_PARTITIONS (embedded broker and topic creation)
+
+	Demo      bool // MARQUEE_DEMO: load the demo catalog, history and model at start
+	DemoUsers int  // MARQUEE_DEMO_USERS
+
+	Weights             domain.Weights    // MARQUEE_WEIGHTS, e.g. "view=1,click=2,dislike=-4"
+	Popularity          domain.Popularity // MARQUEE_POPULARITY_HALF_LIFE
+	AcceptUnknownMovies bool              // MARQUEE_ACCEPT_UNKNOWN_MOVIES
+
+	PassivateAfter  time.Duration // MARQUEE_PASSIVATE_AFTER
+	CacheTTL        time.Duration // MARQUEE_CACHE_TTL
+	TierTimeout     time.Duration // MARQUEE_TIER_TIMEOUT
+	ShutdownTimeout time.Duration // MARQUEE_SHUTDOWN_TIMEOUT
+
+	LogLevel  slog.Level // MARQUEE_LOG_LEVEL: debug, info, warn, error
+	LogFormat string     // MARQUEE_LOG_FORMAT: text or json
+}
+
+// Embedded reports whether Marquee runs without external services.
+func (c Config) Embedded() bool { return len(c.KafkaBrokers) == 0 }
+
+// LoadConfig reads the configuration from getenv (os.Getenv in main) and
+// validates it. Every problem is reported, each naming its variable.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	r := envReader{get: getenv}
+	c := Config{
+		HTTPAddr:        r.str("MARQUEE_HTTP_ADDR", "127.0.0.1:8080"),
+		KafkaBrokers:    r.list("MARQUEE_KAFKA_BROKERS"),
+		KafkaTopic:      r.str("MARQUEE_KAFKA_TOPIC", kafka.DefaultTopic),
+		KafkaGroup:      r.str("MARQUEE_KAFKA_GROUP", "marquee"),
+		KafkaPartitions: int32(r.integer("MARQUEE_KAFKA_PARTITIONS", 8, 1, 10000)),
+		DemoUsers:       r.integer("MARQUEE_DEMO_USERS", 2000, 1, 1_000_000),
+		Popularity:      domain.Popularity{HalfLife: r.duration("MARQUEE_POPULARITY_HALF_LIFE", 7*24*time.Hour)},
+		PassivateAfter:  r.duration("MARQUEE_PASSIVATE_AFTER", 10*time.Minute),
+		CacheTTL:        r.duration("MARQUEE_CACHE_TTL", 10*time.Minute),
+		TierTimeout:     r.duration("MARQUEE_TIER_TIMEOUT", 250*time.Millisecond),
+		ShutdownTimeout: r.duration("MARQUEE_SHUTDOWN_TIMEOUT", 30*time.Second),
+		LogFormat:       r.str("MARQUEE_LOG_FORMAT", "text"),
+	}
+	c.AcceptUnknownMovies = r.boolean("MARQUEE_ACCEPT_UNKNOWN_MOVIES", false)
+	// The demo data is for the embedded mode; with real services it would
+	// write synthetic users into a real database.
+	c.Demo = r.boolean("MARQUEE_DEMO", c.Embedded())
+	if w, err := domain.ParseWeights(getenv("MARQUEE_WEIGHTS")); err != nil {
+		r.fail("MARQUEE_WEIGHTS", err.Error())
+	} else {
+		c.Weights = w
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(r.str("MARQUEE_LOG_LEVEL", "info"))); err != nil {
+		r.fail("MARQUEE_LOG_LEVEL", "want debug, info, warn or error")
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		r.fail("MARQUEE_LOG_FORMAT", "want text or json")
+	}
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		r.fail("MARQUEE_HTTP_ADDR", "want host:port, e.g. 127.0.0.1:8080")
+	}
+	for _, b := range c.KafkaBrokers {
+		if _, _, err := net.SplitHostPort(b); err != nil {
+			r.fail("MARQUEE_KAFKA_BROKERS", fmt.Sprintf("broker %q: want host:port", b))
+		}
+	}
+	if c.Popularity.HalfLife < time.Minute {
+		r.fail("MARQUEE_POPULARITY_HALF_LIFE", "must be at least 1m")
+	}
+	return c, errors.Join(r.errs...)
+}
+
+// envReader parses variables and collects errors instead of stopping at
+// the first, so a misconfigured deployment is fixed in one round.
+type envReader struct {
+	get  func(string) string
+	errs []error
+}
+
+func (r *envReader) fail(name, msg string) {
+	r.errs = append(r.errs, fmt.Errorf("%s: %s", name, msg))
+}
+
+func (r *envReader) str(name, def string) string {
+	if v := strings.TrimSpace(r.get(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *envReader) list(name string) []string {
+	var out []string
+	for _, p := range strings.Split(r.get(name), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (r *envReader) integer(name string, def, lo, hi int) int {
+	v := strings.TrimSpace(r.get(name))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		r.fail(name, fmt.Sprintf("want an integer from %d to %d, got %q", lo, hi, v))
+		return def
+	}
+	return n
+}
+
+func (r *envReader) duration(name string, def time.Duration) time.Duration {
+	v := strings.TrimSpace(r.get(name))
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		r.fail(name, fmt.Sprintf("want a positive duration such as 30s or 10m, got %q", v))
+		return def
+	}
+	return d
+}
+
+func (r *envReader) boolean(name string, def bool) bool {
+	v := strings.TrimSpace(r.get(name))
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, fmt.Sprintf("want true or false, got %q", v))
+		return def
+	}
+	return b
+}
+
+// NewLogger builds the process logger from the configuration.
+func NewLogger(c Config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
