@@ -96,7 +96,10 @@ func (f *fixture) publishModel(t *testing.T, version string) *domain.Model {
 	if err := f.vectors.PutItemVectors(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.models.Publish(ctx, m); err != nil {
+	if err := f.models.Save(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.models.Promote(ctx, m.Version); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.deps.Models.Refresh(ctx); err != nil {

@@ -5,18 +5,42 @@ import (
 	"time"
 )
 
+// ModelStatus is where a model stands in the registry.
+type ModelStatus string
+
+// A trained model is saved as a candidate; promotion makes it the serving
+// model and retires the one it replaces.
+const (
+	ModelCandidate ModelStatus = "candidate"
+	ModelServing   ModelStatus = "serving"
+	ModelRetired   ModelStatus = "retired"
+)
+
 // Model is a trained collaborative-filtering model as it is published: the
 // item factors (one row of Factors floats per movie) and how they were made.
 // User factors are not part of it: serving folds users in on demand.
 type Model struct {
-	Version     string             `json:"version"`
-	CreatedAt   time.Time          `json:"created_at"`
-	Factors     int                `json:"factors"`
-	Alpha       float64            `json:"alpha"`
-	Lambda      float64            `json:"lambda"`
-	Movies      []MovieID          `json:"movies"`
-	ItemFactors []float32          `json:"-"`
-	Metrics     map[string]float64 `json:"metrics,omitempty"`
+	Version     string    `json:"version"`
+	CreatedAt   time.Time `json:"created_at"`
+	Factors     int       `json:"factors"`
+	Alpha       float64   `json:"alpha"`
+	Lambda      float64   `json:"lambda"`
+	Movies      []MovieID `json:"movies"`
+	ItemFactors []float32 `json:"-"`
+
+	// How it was trained.
+	Iterations   int     `json:"iterations,omitempty"`
+	Solver       string  `json:"solver,omitempty"`
+	Users        int     `json:"users,omitempty"`
+	Interactions int     `json:"interactions,omitempty"`
+	TrainSeconds float64 `json:"train_seconds,omitempty"`
+	// Metrics are holdout metrics ("ndcg@10", and "popularity_ndcg@10" for
+	// the baseline on the same holdout); Validation holds the scores of the
+	// hyperparameter search that chose Factors, Alpha and Lambda.
+	Metrics    map[string]float64 `json:"metrics,omitempty"`
+	Validation map[string]float64 `json:"validation,omitempty"`
+	// Status is set by the registry.
+	Status ModelStatus `json:"status,omitempty"`
 }
 
 // Validate checks that the factor matrix matches the movie list.

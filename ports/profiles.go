@@ -12,4 +12,8 @@ type ProfileStore interface {
 	Get(ctx context.Context, user domain.UserID) (domain.Profile, error)
 	// Put stores the profile, replacing any earlier one.
 	Put(ctx context.Context, p domain.Profile) error
+	// PutTrained stores profiles computed by training, except where the
+	// stored profile has a larger InteractionCount: that one was updated
+	// by events the training did not see, and is newer.
+	PutTrained(ctx context.Context, ps []domain.Profile) error
 }

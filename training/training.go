@@ -127,8 +127,11 @@ func Publish(ctx context.Context, s Sinks, res *Result) error {
 	if err := s.Batch.PutAll(ctx, res.Model.Version, res.Lists); err != nil {
 		return fmt.Errorf("publish %s: batch lists: %w", res.Model.Version, err)
 	}
-	if err := s.Models.Publish(ctx, res.Model); err != nil {
+	if err := s.Models.Save(ctx, res.Model); err != nil {
 		return fmt.Errorf("publish %s: registry: %w", res.Model.Version, err)
+	}
+	if err := s.Models.Promote(ctx, res.Model.Version); err != nil {
+		return fmt.Errorf("publish %s: promote: %w", res.Model.Version, err)
 	}
 	return nil
 }

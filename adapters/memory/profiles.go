@@ -47,3 +47,20 @@ func (s *ProfileStore) Put(ctx context.Context, p domain.Profile) error {
 	s.profiles[p.UserID] = p
 	return nil
 }
+
+// PutTrained implements ports.ProfileStore.
+func (s *ProfileStore) PutTrained(ctx context.Context, ps []domain.Profile) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range ps {
+		if old, ok := s.profiles[p.UserID]; ok && old.InteractionCount > p.InteractionCount {
+			continue
+		}
+		p.Vector = append([]float32(nil), p.Vector...)
+		s.profiles[p.UserID] = p
+	}
+	return nil
+}

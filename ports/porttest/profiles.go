@@ -34,4 +34,24 @@ func ProfileStore(t *testing.T, newStore func(t *testing.T) ports.ProfileStore) 
 			t.Fatalf("after replace: %+v", got)
 		}
 	})
+	t.Run("trained profiles never overwrite newer ones", func(t *testing.T) {
+		s, p := newStore(t), uniq(t, "u")
+		newer := domain.Profile{UserID: domain.UserID(p + "a"), Vector: []float32{1}, ModelVersion: "v1", InteractionCount: 10, UpdatedAt: baseTime}
+		older := domain.Profile{UserID: domain.UserID(p + "b"), Vector: []float32{1}, ModelVersion: "v1", InteractionCount: 3, UpdatedAt: baseTime}
+		must(t, s.Put(ctx(t), newer))
+		must(t, s.Put(ctx(t), older))
+		trained := []domain.Profile{
+			{UserID: newer.UserID, Vector: []float32{2}, ModelVersion: "v2", InteractionCount: 8, UpdatedAt: baseTime},
+			{UserID: older.UserID, Vector: []float32{2}, ModelVersion: "v2", InteractionCount: 3, UpdatedAt: baseTime},
+			{UserID: domain.UserID(p + "c"), Vector: []float32{2}, ModelVersion: "v2", InteractionCount: 1, UpdatedAt: baseTime},
+		}
+		must(t, s.PutTrained(ctx(t), trained))
+		for id, want := range map[domain.UserID]string{newer.UserID: "v1", older.UserID: "v2", domain.UserID(p + "c"): "v2"} {
+			got, err := s.Get(ctx(t), id)
+			must(t, err)
+			if got.ModelVersion != want {
+				t.Errorf("%s has model %q, want %q", id, got.ModelVersion, want)
+			}
+		}
+	})
 }
