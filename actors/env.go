@@ -3,9 +3,11 @@ package actors
 import (
 	"context"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/robfig/cron/v3"
 
 	"github.com/marquee-recsys/marquee/ports"
 	"github.com/marquee-recsys/marquee/telemetry"
@@ -24,6 +26,9 @@ type Deps struct {
 	Analytics ports.AnalyticsSink
 	Models    *Models
 	Consumer  ports.EventConsumer
+	// Training, when set, runs the trainer actor (and the scheduler, if
+	// Config.TrainSchedule is set); nil means this node does not train.
+	Training TrainingPipeline
 	Metrics   *telemetry.Metrics
 	Logger    *slog.Logger
 	// Now is the clock (time.Now when nil); tests move it.
@@ -46,6 +51,13 @@ type Config struct {
 	Depth int
 	// AttributionWindow is how long after serving feedback still counts.
 	AttributionWindow time.Duration
+	// TrainSchedule fires scheduled training; nil means only on request.
+	TrainSchedule cron.Schedule
+	// Shards is the number of training shard actors (default GOMAXPROCS).
+	Shards int
+
+	// shardHook runs in each shard before a block is solved (tests).
+	shardHook func(*solveBlock)
 }
 
 // DefaultConfig returns the defaults.
@@ -79,6 +91,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.AttributionWindow <= 0 {
 		c.AttributionWindow = d.AttributionWindow
+	}
+	if c.Shards <= 0 {
+		c.Shards = runtime.GOMAXPROCS(0)
 	}
 	return c
 }

@@ -38,6 +38,20 @@ func (a *rootActor) Receive(c actor.Context) {
 		a.users, err = c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return newUsersActor(a.env) },
 			actor.WithSupervisor(userStrategy())), "users")
 		a.must(err)
+		if a.env.Training != nil {
+			trainer := c.Self().Id + "/trainer"
+			_, err = c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
+				return &trainerActor{env: a.env, pipeline: a.env.Training, nShards: a.env.cfg.Shards, hook: a.env.cfg.shardHook}
+			}, actor.WithSupervisor(shardStrategy{coordinator: c.ActorSystem().NewLocalPID(trainer)})), "trainer")
+			a.must(err)
+			if a.env.cfg.TrainSchedule != nil {
+				pid := c.ActorSystem().NewLocalPID(trainer)
+				_, err = c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
+					return &schedulerActor{env: a.env, schedule: a.env.cfg.TrainSchedule, trainer: pid}
+				}), "scheduler")
+				a.must(err)
+			}
+		}
 		if a.env.Consumer != nil {
 			_, err = c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return &ingestActor{env: a.env, users: a.users} }), "ingest")
 			a.must(err)

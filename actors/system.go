@@ -12,6 +12,7 @@ import (
 
 	"github.com/marquee-recsys/marquee/domain"
 	"github.com/marquee-recsys/marquee/ports"
+	"github.com/marquee-recsys/marquee/training"
 )
 
 // rootName is the root actor's name; children's PIDs derive from it.
@@ -110,6 +111,54 @@ func (s *System) Apply(ctx context.Context, events []domain.Interaction) error {
 	return dispatch(s.as.Root, s.users, s.env, events)
 }
 
+// Train asks the trainer for a run. While one runs, it returns that job
+// and started is false.
+func (s *System) Train(ctx context.Context, reason string) (job training.Job, started bool, err error) {
+	res, err := s.ask(ctx, "trainer", &TrainRequest{Reason: reason})
+	if err != nil {
+		return training.Job{}, false, err
+	}
+	r := res.(*TrainReply)
+	return r.Job, r.Started, nil
+}
+
+// Job returns a training job by id (the running one or a recent one).
+func (s *System) Job(ctx context.Context, id string) (training.Job, bool, error) {
+	res, err := s.ask(ctx, "trainer", &jobQuery{ID: id})
+	if err != nil {
+		return training.Job{}, false, err
+	}
+	r := res.(*jobReply)
+	return r.Job, r.Found, nil
+}
+
+// Training returns the trainer's running (or last) job and the ones
+// before it, newest first.
+func (s *System) Training(ctx context.Context) (current *training.Job, recent []training.Job, err error) {
+	res, err := s.ask(ctx, "trainer", &trainingQuery{})
+	if err != nil {
+		return nil, nil, err
+	}
+	st := res.(*TrainingStatus)
+	return st.Current, st.Recent, nil
+}
+
+// ask requests from a child of the root by name.
+func (s *System) ask(ctx context.Context, child string, msg any) (any, error) {
+	if child == "trainer" && s.env.Training == nil {
+		return nil, training.ErrDisabled
+	}
+	timeout := 5 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, time.Until(dl))
+	}
+	res, err := s.as.Root.RequestFuture(s.as.NewLocalPID(rootName+"/"+child), msg, timeout).Result()
+	if err != nil {
+		return nil, fmt.Errorf("%s did not answer: %w: %w", child, ports.ErrUnavailable, err)
+	}
+	return res, nil
+}
+
 // request sends msg to the users router and waits for the reply, bounded
 // by both ctx and the configured message timeout.
 func (s *System) request(ctx context.Context, msg userMessage) (any, error) {
@@ -140,6 +189,13 @@ func (s *System) Stop(ctx context.Context) error {
 func (s *System) stop(ctx context.Context) error {
 	defer s.as.Shutdown()
 	defer s.cancel()
+	if s.env.Training != nil {
+		// A running job is cancelled: the serving model is untouched until
+		// a job publishes, so stopping mid-run loses nothing.
+		if err := waitFuture(ctx, s.as.Root.StopFuture(s.as.NewLocalPID(rootName+"/trainer"))); err != nil {
+			return fmt.Errorf("stop trainer: %w", err)
+		}
+	}
 	ingest := s.as.NewLocalPID(rootName + "/ingest")
 	if s.env.Consumer != nil {
 		if err := waitFuture(ctx, s.as.Root.StopFuture(ingest)); err != nil {

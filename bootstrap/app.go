@@ -142,7 +142,7 @@ func (a *App) listen(pub *kafka.Publisher) error {
 	api := humago.New(mux, openapi.Config())
 	openapi.Register(api, openapi.Deps{
 		Publisher: pub, Recommender: a.System, Catalog: a.Stores.Catalog, Popular: a.Stores.Popular,
-		History: a.Stores.Log, Metrics: a.Metrics, Weights: a.Config.Weights,
+		History: a.Stores.Log, Trainer: a.System, Models: a.Stores.Models, Metrics: a.Metrics, Weights: a.Config.Weights,
 		AcceptUnknownMovies: a.Config.AcceptUnknownMovies,
 		// Ready when the event stream answers: without it no event can be
 		// accepted, while recommendations still degrade gracefully.

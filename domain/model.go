@@ -25,7 +25,7 @@ type Model struct {
 	Factors     int       `json:"factors"`
 	Alpha       float64   `json:"alpha"`
 	Lambda      float64   `json:"lambda"`
-	Movies      []MovieID `json:"movies"`
+	Movies      []MovieID `json:"movies,omitempty"`
 	ItemFactors []float32 `json:"-"`
 
 	// How it was trained.

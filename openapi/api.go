@@ -30,6 +30,8 @@ type Deps struct {
 	Catalog     ports.Catalog
 	Popular     ports.PopularStore
 	History     ports.InteractionLog
+	Trainer     Trainer
+	Models      ports.ModelStore
 	Metrics     *telemetry.Metrics
 	Weights     domain.Weights
 	// AcceptUnknownMovies lets events name movies not in the catalog
@@ -64,6 +66,7 @@ func Config() huma.Config {
 		{Name: "catalog", Description: "The movie catalog."},
 		{Name: "users", Description: "What Marquee knows about a user."},
 		{Name: "health", Description: "Liveness and readiness probes."},
+		{Name: "admin", Description: "Training and the model registry."},
 	}
 	return cfg
 }
@@ -81,6 +84,7 @@ func Register(api huma.API, d Deps) {
 	registerMovies(api, d)
 	registerUsers(api, d)
 	registerHealth(api, d)
+	registerAdmin(api, d)
 }
 
 // serverError maps port errors to problems: an unreachable backend is a

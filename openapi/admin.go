@@ -1,0 +1,124 @@
+package openapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/marquee-recsys/marquee/domain"
+	"github.com/marquee-recsys/marquee/training"
+)
+
+// Trainer runs and reports training jobs (the trainer actor).
+type Trainer interface {
+	Train(ctx context.Context, reason string) (job training.Job, started bool, err error)
+	Job(ctx context.Context, id string) (training.Job, bool, error)
+	Training(ctx context.Context) (current *training.Job, recent []training.Job, err error)
+}
+
+type trainOutput struct {
+	Body struct {
+		Job     training.Job `json:"job"`
+		Started bool         `json:"started" doc:"False when a job was already running: the answer is that job."`
+	}
+}
+
+type jobInput struct {
+	ID string `path:"id" maxLength:"128" example:"train-01937c4e-8a2b-7c3d-9e4f-5a6b7c8d9e0f"`
+}
+
+type jobOutput struct {
+	Body training.Job
+}
+
+type trainingOutput struct {
+	Body struct {
+		Current *training.Job  `json:"current,omitempty" doc:"The running job, or the last one."`
+		Recent  []training.Job `json:"recent" doc:"Earlier jobs, newest first."`
+	}
+}
+
+type modelsOutput struct {
+	Body struct {
+		Models []domain.Model `json:"models" doc:"Every trained model, newest first (factors omitted)."`
+	}
+}
+
+func registerAdmin(api huma.API, d Deps) {
+	huma.Register(api, huma.Operation{
+		OperationID: "post-train", Method: http.MethodPost, Path: "/api/admin/train",
+		Summary: "Start a training run",
+		Description: "Trains a new model on all interactions (archive and hot table), evaluates it on a holdout, " +
+			"and publishes it unless its NDCG@10 is more than 2% below the serving model's. Answers 202 with the job; " +
+			"while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule.",
+		Tags: []string{"admin"}, DefaultStatus: http.StatusAccepted,
+		Errors: []int{http.StatusServiceUnavailable},
+	}, func(ctx context.Context, _ *struct{}) (*trainOutput, error) {
+		job, started, err := d.Trainer.Train(ctx, "api")
+		if err != nil {
+			return nil, trainerError(err)
+		}
+		out := &trainOutput{}
+		out.Body.Job, out.Body.Started = job, started
+		return out, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "get-train-job", Method: http.MethodGet, Path: "/api/admin/train/{id}",
+		Summary: "A training job", Description: "Status, phase, iteration and loss of a running or recent job.",
+		Tags: []string{"admin"}, Errors: []int{http.StatusNotFound, http.StatusServiceUnavailable},
+	}, func(ctx context.Context, in *jobInput) (*jobOutput, error) {
+		job, found, err := d.Trainer.Job(ctx, in.ID)
+		if err != nil {
+			return nil, trainerError(err)
+		}
+		if !found {
+			return nil, huma.Error404NotFound(fmt.Sprintf("no training job %q (the trainer remembers the last %d)", in.ID, 20))
+		}
+		return &jobOutput{Body: job}, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "get-training", Method: http.MethodGet, Path: "/api/admin/training",
+		Summary: "Training progress", Description: "The running or last job (iteration, loss, seconds per phase) and recent jobs.",
+		Tags: []string{"admin"}, Errors: []int{http.StatusServiceUnavailable},
+	}, func(ctx context.Context, _ *struct{}) (*trainingOutput, error) {
+		cur, recent, err := d.Trainer.Training(ctx)
+		if err != nil {
+			return nil, trainerError(err)
+		}
+		out := &trainingOutput{}
+		out.Body.Current, out.Body.Recent = cur, recent
+		if out.Body.Recent == nil {
+			out.Body.Recent = []training.Job{}
+		}
+		return out, nil
+	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "list-models", Method: http.MethodGet, Path: "/api/admin/models",
+		Summary: "Model registry", Description: "Every trained model with its parameters, timings, holdout metrics (beside the popularity baseline) and status: serving, candidate (kept back by the gate) or retired.",
+		Tags: []string{"admin"}, Errors: []int{http.StatusServiceUnavailable},
+	}, func(ctx context.Context, _ *struct{}) (*modelsOutput, error) {
+		ms, err := d.Models.List(ctx)
+		if err != nil {
+			return nil, serverError("model registry unavailable", err)
+		}
+		out := &modelsOutput{}
+		out.Body.Models = ms
+		if out.Body.Models == nil {
+			out.Body.Models = []domain.Model{}
+		}
+		return out, nil
+	})
+}
+
+func trainerError(err error) error {
+	if errors.Is(err, training.ErrDisabled) {
+		return huma.Error503ServiceUnavailable(err.Error())
+	}
+	return serverError("trainer unavailable", err)
+}
