@@ -17,6 +17,11 @@ import (
 // is what makes one fold-in cost O(n·K² + K³) for n interactions instead of
 // O(items·K²).
 //
+// BenchmarkFoldIn (20,000 items, K=64, the 2-vCPU VM of kernel.go, medians
+// of three runs): p50 / p99 per call 43 / 110 µs at 10 interactions,
+// 104 / 200 µs at 100 and 870 / 1,530 µs at 1,000 — the rank-1 updates,
+// n·K²/2 multiply-adds, dominate from about 50 interactions on.
+//
 // A Folder is immutable after construction and safe for concurrent use;
 // solver scratch comes from a pool, so steady-state fold-ins allocate only
 // the vector they return (FoldInto: nothing).

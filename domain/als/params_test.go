@@ -32,8 +32,13 @@ func TestParamsValidate(t *testing.T) {
 		{"infinite lambda", with(func(p *Params) { p.Lambda = math.Inf(1) }), []string{"lambda"}},
 		{"zero iterations", with(func(p *Params) { p.Iterations = 0 }), []string{"iterations"}},
 		{"negative workers", with(func(p *Params) { p.Workers = -1 }), []string{"workers"}},
-		{"all at once", Params{Factors: -1, Alpha: -1, Lambda: -1, Iterations: -1, Workers: -1},
-			[]string{"factors", "alpha", "lambda", "iterations", "workers"}},
+		{"empty solver means cg", with(func(p *Params) { p.Solver, p.CGSteps = "", 0 }), nil},
+		{"cholesky", with(func(p *Params) { p.Solver = SolverCholesky }), nil},
+		{"unknown solver", with(func(p *Params) { p.Solver = "lu" }), []string{"solver"}},
+		{"negative cg steps", with(func(p *Params) { p.CGSteps = -1 }), []string{"cg_steps"}},
+		{"too many cg steps", with(func(p *Params) { p.CGSteps = MaxFactors + 1 }), []string{"cg_steps"}},
+		{"all at once", Params{Factors: -1, Alpha: -1, Lambda: -1, Iterations: -1, Workers: -1, Solver: "x", CGSteps: -1},
+			[]string{"factors", "alpha", "lambda", "iterations", "workers", "solver", "cg_steps"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

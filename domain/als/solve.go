@@ -50,6 +50,11 @@ type solver struct {
 	d  []float64 // reciprocal diagonal of the Cholesky factor
 	ys []float64 // gathered rows of the fixed side, in float64
 	ws []float64 // their weights c−1
+	// Conjugate gradient: residual, direction, A·direction, the c·p of
+	// every gathered column, and all the row's gathered columns.
+	r, p, ap []float64
+	bs       []float64
+	gather   []float64
 	// Fold-in of a movie map: known movies, then as solve's arguments.
 	pairs []foldPair
 	idx   []int32
@@ -64,6 +69,9 @@ func newSolver(k int) *solver {
 		d:  make([]float64, k),
 		ys: make([]float64, gatherRows*k),
 		ws: make([]float64, 0, gatherRows),
+		r:  make([]float64, k),
+		p:  make([]float64, k),
+		ap: make([]float64, k),
 	}
 }
 
@@ -121,22 +129,36 @@ func (s *solver) solve(dst []float32, cols []int32, vals []float32, y *Factors, 
 	return nil
 }
 
-// solveRows solves rows [lo, hi) of dst from m against other.
+// solveRows solves rows [lo, hi) of dst from m against other with the
+// solver p selects.
 func (s *solver) solveRows(dst *Factors, lo, hi int, m *Matrix, other *Factors, gram []float64, p Params) error {
+	cg, steps := p.solver() == SolverCG, p.cgSteps()
 	for r := lo; r < hi; r++ {
 		cols, vals := m.Row(r)
-		if err := s.solve(dst.Row(r), cols, vals, other, gram, p.Alpha, p.Lambda); err != nil {
+		var err error
+		if cg {
+			err = s.cg(dst.Row(r), cols, vals, other, gram, p.Alpha, p.Lambda, steps)
+		} else {
+			err = s.solve(dst.Row(r), cols, vals, other, gram, p.Alpha, p.Lambda)
+		}
+		if err != nil {
 			return fmt.Errorf("als: row %d: %w", r, err)
 		}
 	}
 	return nil
 }
 
-// SolveRows overwrites rows [lo, hi) of dst with the exact ALS solution of
-// rows lo..hi-1 of m against the fixed factors other, whose Gram matrix
-// (Gram(other)) is gram. For the user half-step m is the user × item
-// matrix, dst the user factors and other the item factors; for the item
-// half-step, the transpose and the other way round.
+// SolveRows updates rows [lo, hi) of dst from rows lo..hi-1 of m against
+// the fixed factors other, whose Gram matrix (Gram(other)) is gram. For
+// the user half-step m is the user × item matrix, dst the user factors and
+// other the item factors; for the item half-step, the transpose and the
+// other way round.
+//
+// With p.Solver "cholesky" each row becomes the exact ALS solution and its
+// previous value does not matter. With "cg" (the default) each row is
+// refined from its current value by p.CGSteps conjugate-gradient steps, so
+// dst must hold the previous iteration's factors (or the initial ones);
+// a row without a positive weight becomes exactly zero either way.
 //
 // It reads m, other and gram and writes only dst's rows [lo, hi), with its
 // own scratch, so shards may call it concurrently on disjoint ranges of the

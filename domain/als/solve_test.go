@@ -71,27 +71,36 @@ func TestSolveRowsMatchesReference(t *testing.T) {
 		{"alpha zero", []int32{1, 2, 3}, []float32{5, -4, 3}, 0},
 		{"more than a gather block", seq(0, 37), ones(37), 2},
 	}
+	// CG from zero with K steps has converged in exact arithmetic; in
+	// float64 it is within rounding of the exact solve. With fewer steps
+	// it is not, which TestCGApproachesCholesky measures.
+	solvers := []struct {
+		solver string
+		steps  int
+	}{{SolverCholesky, 0}, {SolverCG, k}}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			p := Params{Factors: k, Alpha: tt.alpha, Lambda: 0.1, Iterations: 1}
-			m, err := FromTriplets(1, n, triplets(0, tt.cols, tt.vals))
-			if err != nil {
-				t.Fatal(err)
-			}
-			dst := NewFactors(1, k)
-			if err := SolveRows(dst, 0, 1, m, y, Gram(y), p); err != nil {
-				t.Fatal(err)
-			}
-			want := referenceSolve(tt.cols, tt.vals, y, tt.alpha, 0.1)
-			w32 := make([]float32, k)
-			for q, v := range want {
-				w32[q] = float32(v)
-			}
-			if d := maxRelDiff(dst.Row(0), w32); d > 1e-5 {
-				t.Errorf("SolveRows = %v\nreference  %v\n(relative difference %g)", dst.Row(0), want, d)
-			}
-		})
+		for _, sv := range solvers {
+			t.Run(tt.name+"/"+sv.solver, func(t *testing.T) {
+				t.Parallel()
+				p := Params{Factors: k, Alpha: tt.alpha, Lambda: 0.1, Iterations: 1, Solver: sv.solver, CGSteps: sv.steps}
+				m, err := FromTriplets(1, n, triplets(0, tt.cols, tt.vals))
+				if err != nil {
+					t.Fatal(err)
+				}
+				dst := NewFactors(1, k)
+				if err := SolveRows(dst, 0, 1, m, y, Gram(y), p); err != nil {
+					t.Fatal(err)
+				}
+				want := referenceSolve(tt.cols, tt.vals, y, tt.alpha, 0.1)
+				w32 := make([]float32, k)
+				for q, v := range want {
+					w32[q] = float32(v)
+				}
+				if d := maxRelDiff(dst.Row(0), w32); d > 1e-5 {
+					t.Errorf("SolveRows = %v\nreference  %v\n(relative difference %g)", dst.Row(0), want, d)
+				}
+			})
+		}
 	}
 }
 
@@ -154,12 +163,17 @@ func TestSolveRowsRejects(t *testing.T) {
 
 func TestSolveRejectsNonFiniteFactors(t *testing.T) {
 	t.Parallel()
-	y := RandomFactors(3, 2, 1)
-	y.Data[0] = float32(math.Inf(1))
-	m, _ := FromTriplets(1, 3, []Triplet{{0, 0, 1}})
-	err := SolveRows(NewFactors(1, 2), 0, 1, m, y, Gram(y), testParams(2))
-	if err == nil {
-		t.Fatal("solving against infinite factors succeeded")
+	for _, solver := range []string{SolverCholesky, SolverCG} {
+		for _, bad := range []float64{math.Inf(1), math.NaN()} {
+			y := RandomFactors(3, 2, 1)
+			y.Data[0] = float32(bad)
+			m, _ := FromTriplets(1, 3, []Triplet{{0, 0, 1}})
+			p := testParams(2)
+			p.Solver = solver
+			if err := SolveRows(NewFactors(1, 2), 0, 1, m, y, Gram(y), p); err == nil {
+				t.Errorf("%s: solving against a factor %g succeeded", solver, bad)
+			}
+		}
 	}
 }
 

@@ -21,12 +21,15 @@ type Progress struct {
 
 // Train fits user and item factors to the user × item matrix m.
 //
-// Users start from RandomFactors(m.Rows, p.Factors, p.Seed); every iteration
-// solves all items against the users, then all users against those items.
-// Ending on the user half-step means every returned user vector is exactly
-// the fold-in (Folder.FoldIn) of that user's row against the returned item
-// factors. The result is bit-identical for a given m and Params whatever
-// Workers is.
+// Users start from RandomFactors(m.Rows, p.Factors, p.Seed) and items from
+// zero; every iteration solves all items against the users, then all users
+// against those items, each row with p's solver (CG refines the previous
+// value). Whatever the solver, the last user half-step is exact (Cholesky,
+// p.Exact()): every returned user vector is then exactly the fold-in
+// (Folder.FoldIn) of that user's row against the returned item factors, so
+// a user's vector does not jump when serving folds them in again. With CG
+// this costs one exact half-step per training run, not per iteration. The
+// result is bit-identical for a given m and Params whatever Workers is.
 //
 // progress, if not nil, is called after each iteration from Train's
 // goroutine; computing the loss it reports costs about one sparse pass, so
@@ -48,12 +51,17 @@ func Train(ctx context.Context, m *Matrix, p Params, progress func(Progress)) (u
 	items = NewFactors(m.Cols, p.Factors)
 	userBlocks, itemBlocks := blocks(m, p.Factors), blocks(mt, p.Factors)
 	workers := p.workers()
+	exact := p.Exact()
 	for it := 1; it <= p.Iterations; it++ {
 		if err := solveAll(ctx, items, itemBlocks, mt, users, Gram(users), p, workers); err != nil {
 			return nil, nil, fmt.Errorf("als: iteration %d, items: %w", it, err)
 		}
 		gramY := Gram(items)
-		if err := solveAll(ctx, users, userBlocks, m, items, gramY, p, workers); err != nil {
+		userParams := p
+		if it == p.Iterations {
+			userParams = exact
+		}
+		if err := solveAll(ctx, users, userBlocks, m, items, gramY, userParams, workers); err != nil {
 			return nil, nil, fmt.Errorf("als: iteration %d, users: %w", it, err)
 		}
 		if progress == nil {

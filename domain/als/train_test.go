@@ -24,36 +24,41 @@ func TestLossNonIncreasing(t *testing.T) {
 		{"strong regularisation", 0.05, func(p *Params) { p.Lambda = 5 }},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			m := randomMatrix(t, 150, 120, 0.05, tt.neg, 21)
-			p := testParams(10)
-			p.Iterations = 12
-			tt.p(&p)
-			var losses []float64
-			_, _, err := Train(t.Context(), m, p, func(pr Progress) {
-				if pr.Iteration != len(losses)+1 || pr.Iterations != p.Iterations {
-					t.Errorf("progress %d/%d after %d reports", pr.Iteration, pr.Iterations, len(losses))
+		for _, solver := range []string{SolverCG, SolverCholesky} {
+			t.Run(tt.name+"/"+solver, func(t *testing.T) {
+				t.Parallel()
+				m := randomMatrix(t, 150, 120, 0.05, tt.neg, 21)
+				p := testParams(10)
+				p.Iterations = 12
+				p.Solver = solver
+				tt.p(&p)
+				var losses []float64
+				_, _, err := Train(t.Context(), m, p, func(pr Progress) {
+					if pr.Iteration != len(losses)+1 || pr.Iterations != p.Iterations {
+						t.Errorf("progress %d/%d after %d reports", pr.Iteration, pr.Iterations, len(losses))
+					}
+					losses = append(losses, pr.Loss)
+				})
+				if err != nil {
+					t.Fatal(err)
 				}
-				losses = append(losses, pr.Loss)
+				if len(losses) != p.Iterations {
+					t.Fatalf("%d progress reports, want %d", len(losses), p.Iterations)
+				}
+				for i := 1; i < len(losses); i++ {
+					// An exact half-step minimises every row's term, and CG
+					// warm-started from the row's value never increases it
+					// (cg.go); only float32 rounding of the stored factors
+					// can add a hair.
+					if losses[i] > losses[i-1]*(1+1e-6) {
+						t.Errorf("loss rose at iteration %d: %g → %g (all: %v)", i+1, losses[i-1], losses[i], losses)
+					}
+				}
+				if !(losses[len(losses)-1] < losses[0]) {
+					t.Errorf("loss did not decrease: %v", losses)
+				}
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(losses) != p.Iterations {
-				t.Fatalf("%d progress reports, want %d", len(losses), p.Iterations)
-			}
-			for i := 1; i < len(losses); i++ {
-				// Each half-step is an exact minimisation; only float32
-				// rounding of the stored factors can add a hair.
-				if losses[i] > losses[i-1]*(1+1e-6) {
-					t.Errorf("loss rose at iteration %d: %g → %g (all: %v)", i+1, losses[i-1], losses[i], losses)
-				}
-			}
-			if !(losses[len(losses)-1] < losses[0]) {
-				t.Errorf("loss did not decrease: %v", losses)
-			}
-		})
+		}
 	}
 }
 
@@ -94,9 +99,19 @@ func TestLossMatchesBruteForce(t *testing.T) {
 
 func TestTrainDeterministicAcrossWorkers(t *testing.T) {
 	t.Parallel()
+	for _, solver := range []string{SolverCG, SolverCholesky} {
+		t.Run(solver, func(t *testing.T) {
+			t.Parallel()
+			testDeterministicAcrossWorkers(t, solver)
+		})
+	}
+}
+
+func testDeterministicAcrossWorkers(t *testing.T, solver string) {
 	m := randomMatrix(t, 300, 200, 0.04, 0.1, 8)
 	run := func(workers int) (*Factors, *Factors, []float64) {
 		p := testParams(12)
+		p.Solver = solver
 		p.Workers = workers
 		p.Iterations = 4
 		var losses []float64
@@ -117,6 +132,7 @@ func TestTrainDeterministicAcrossWorkers(t *testing.T) {
 		}
 	}
 	p := testParams(12)
+	p.Solver = solver
 	p.Seed++
 	u2, _ := mustTrain(t, m, p)
 	if slices.Equal(u2.Data, u1.Data) {
