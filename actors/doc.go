@@ -6,9 +6,14 @@
 //	├── "analytics"           writes served lists and attributed feedback
 //	├── "users"               routes by user id; spawns, passivates and
 //	│   └── user actors       restarts user actors (OneForOne, ≤3 in 10s)
-//	└── "ingest"              owns the event consumer; fans batches out to
-//	                          user actors and lets offsets commit only after
-//	                          every event of the batch is stored
+//	├── "ingest"              owns the event consumer; fans batches out to
+//	│                         user actors and lets offsets commit only after
+//	│                         every event of the batch is stored
+//	├── "trainer"             one training job at a time; each iteration is a
+//	│   └── shards (N)        scatter/gather over shard actors, each owning a
+//	│                         contiguous block of rows; a crashed shard is
+//	│                         restarted and handed its block again
+//	└── "scheduler"           sends the trainer a request on the cron schedule
 //
 // A user actor holds one user's state (history reduced to preferences, the
 // seen set, the preference vector) and is the only writer of that user's

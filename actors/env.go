@@ -29,8 +29,8 @@ type Deps struct {
 	// Training, when set, runs the trainer actor (and the scheduler, if
 	// Config.TrainSchedule is set); nil means this node does not train.
 	Training TrainingPipeline
-	Metrics   *telemetry.Metrics
-	Logger    *slog.Logger
+	Metrics  *telemetry.Metrics
+	Logger   *slog.Logger
 	// Now is the clock (time.Now when nil); tests move it.
 	Now func() time.Time
 }

@@ -113,8 +113,8 @@ func (s *System) Apply(ctx context.Context, events []domain.Interaction) error {
 
 // Train asks the trainer for a run. While one runs, it returns that job
 // and started is false.
-func (s *System) Train(ctx context.Context, reason string) (job training.Job, started bool, err error) {
-	res, err := s.ask(ctx, "trainer", &TrainRequest{Reason: reason})
+func (s *System) Train(ctx context.Context, reason string, opts training.Options) (job training.Job, started bool, err error) {
+	res, err := s.ask(ctx, "trainer", &TrainRequest{Reason: reason, Options: opts})
 	if err != nil {
 		return training.Job{}, false, err
 	}

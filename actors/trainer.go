@@ -16,13 +16,19 @@ import (
 // trainer's goroutine: loading, splitting and tuning before the
 // iterations; evaluating, gating and publishing after.
 type TrainingPipeline interface {
-	Prepare(ctx context.Context, phase func(string)) (*training.Plan, error)
-	Finish(ctx context.Context, plan *training.Plan, users, items *als.Factors, phase func(string)) (*training.Outcome, error)
+	Prepare(ctx context.Context, opts training.Options, phase func(string)) (*training.Plan, error)
+	// Finish gets the user vectors fitted without the holdout (fitUsers,
+	// for evaluation) and those solved exactly from all data (users, for
+	// publishing), with the item factors.
+	Finish(ctx context.Context, plan *training.Plan, fitUsers, users, items *als.Factors, phase func(string)) (*training.Outcome, error)
 }
 
 // TrainRequest asks for a training run; the reply is a *TrainReply. While
 // a job runs, a second request gets that job back instead of a new one.
-type TrainRequest struct{ Reason string }
+type TrainRequest struct {
+	Reason  string
+	Options training.Options
+}
 
 // TrainReply answers TrainRequest.
 type TrainReply struct {
@@ -86,6 +92,7 @@ type trainRun struct {
 	plan       *training.Plan
 	fitT       *als.Matrix
 	users      *als.Factors
+	fitUsers   *als.Factors // users as fitted without the holdout, kept for evaluation
 	items      *als.Factors
 	step       int    // half-steps dispatched so far; stale replies carry an older step
 	half       string // "items", "users" or "final"
@@ -109,7 +116,7 @@ func (t *trainerActor) Receive(c actor.Context) {
 			t.cancel()
 		}
 	case *TrainRequest:
-		c.Respond(t.start(c, m.Reason))
+		c.Respond(t.start(c, m.Reason, m.Options))
 	case *jobQuery:
 		c.Respond(t.lookup(m.ID))
 	case *trainingQuery:
@@ -131,6 +138,7 @@ func (t *trainerActor) Receive(c actor.Context) {
 			t.fail(fmt.Errorf("prepare: %w", m.err))
 			return
 		}
+		t.job.Tuned = m.plan.Validation != nil
 		t.begin(c, m.plan)
 	case *blockDone:
 		t.blockDone(c, m)
@@ -146,7 +154,7 @@ func (t *trainerActor) Receive(c actor.Context) {
 	}
 }
 
-func (t *trainerActor) start(c actor.Context, reason string) *TrainReply {
+func (t *trainerActor) start(c actor.Context, reason string, opts training.Options) *TrainReply {
 	if t.job != nil && !t.job.Done() {
 		return &TrainReply{Job: t.snapshot()}
 	}
@@ -164,7 +172,7 @@ func (t *trainerActor) start(c actor.Context, reason string) *TrainReply {
 	self, root, id := c.Self(), c.ActorSystem().Root, t.job.ID
 	phase := func(p string) { root.Send(self, &phaseChanged{jobID: id, phase: p}) }
 	go func() {
-		plan, err := t.pipeline.Prepare(ctx, phase)
+		plan, err := t.pipeline.Prepare(ctx, opts, phase)
 		root.Send(self, &prepared{jobID: id, plan: plan, err: err})
 	}()
 	return &TrainReply{Job: t.snapshot(), Started: true}
@@ -234,6 +242,7 @@ func (t *trainerActor) blockDone(c actor.Context, m *blockDone) {
 			t.dispatch(c, "items")
 			return
 		}
+		r.fitUsers = r.users.Clone()
 		t.dispatch(c, "final")
 	case "final":
 		t.finish(c)
@@ -260,7 +269,7 @@ func (t *trainerActor) finish(c actor.Context) {
 	t.cancel = cancel
 	phase := func(p string) { root.Send(self, &phaseChanged{jobID: id, phase: p}) }
 	go func() {
-		out, err := t.pipeline.Finish(ctx, r.plan, r.users, r.items, phase)
+		out, err := t.pipeline.Finish(ctx, r.plan, r.fitUsers, r.users, r.items, phase)
 		if err == nil && out.Promoted {
 			if _, rerr := t.env.Models.Refresh(ctx); rerr != nil {
 				err = fmt.Errorf("load the promoted model: %w", rerr)

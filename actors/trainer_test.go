@@ -25,7 +25,7 @@ type matrixPipeline struct {
 	called int
 }
 
-func (mp *matrixPipeline) Prepare(ctx context.Context, phase func(string)) (*training.Plan, error) {
+func (mp *matrixPipeline) Prepare(ctx context.Context, _ training.Options, phase func(string)) (*training.Plan, error) {
 	if mp.gate != nil {
 		select {
 		case <-mp.gate:
@@ -36,7 +36,7 @@ func (mp *matrixPipeline) Prepare(ctx context.Context, phase func(string)) (*tra
 	return &training.Plan{Fit: mp.m, Full: mp.m, Params: mp.p}, nil
 }
 
-func (mp *matrixPipeline) Finish(_ context.Context, _ *training.Plan, users, items *als.Factors, phase func(string)) (*training.Outcome, error) {
+func (mp *matrixPipeline) Finish(_ context.Context, _ *training.Plan, _, users, items *als.Factors, phase func(string)) (*training.Outcome, error) {
 	mp.mu.Lock()
 	defer mp.mu.Unlock()
 	mp.users, mp.items = users.Clone(), items.Clone()
@@ -80,9 +80,16 @@ func trainerFixture(t *testing.T, mp *matrixPipeline, shards int, hook func(*sol
 
 func TestShardedTrainingMatchesALS(t *testing.T) {
 	t.Parallel()
+	for _, solver := range []string{als.SolverCG, als.SolverCholesky} {
+		t.Run(solver, func(t *testing.T) { testShardedTrainingMatchesALS(t, solver) })
+	}
+}
+
+func testShardedTrainingMatchesALS(t *testing.T, solver string) {
 	m := randomMatrix(t, 300, 120, 12)
 	p := als.DefaultParams()
 	p.Factors, p.Iterations = 8, 4
+	p.Solver = solver
 	wantUsers, wantItems, err := als.Train(context.Background(), m, p, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +97,7 @@ func TestShardedTrainingMatchesALS(t *testing.T) {
 	for _, shards := range []int{1, 3} {
 		mp := &matrixPipeline{m: m, p: p}
 		f := trainerFixture(t, mp, shards, nil)
-		job, started, err := f.sys.Train(testCtx(t), "test")
+		job, started, err := f.sys.Train(testCtx(t), "test", training.Options{})
 		if err != nil || !started {
 			t.Fatalf("Train: %v, started=%v", err, started)
 		}
@@ -111,7 +118,7 @@ func TestCrashedShardIsRestartedAndItsBlockRecomputed(t *testing.T) {
 	p.Factors, p.Iterations = 8, 3
 	clean := &matrixPipeline{m: m, p: p}
 	fc := trainerFixture(t, clean, 2, nil)
-	job, _, _ := fc.sys.Train(testCtx(t), "test")
+	job, _, _ := fc.sys.Train(testCtx(t), "test", training.Options{})
 	waitJob(t, fc, job.ID)
 
 	var once sync.Once
@@ -122,7 +129,7 @@ func TestCrashedShardIsRestartedAndItsBlockRecomputed(t *testing.T) {
 			once.Do(func() { crashed = true; panic("simulated shard crash") })
 		}
 	})
-	job, _, _ = f.sys.Train(testCtx(t), "test")
+	job, _, _ = f.sys.Train(testCtx(t), "test", training.Options{})
 	done := waitJob(t, f, job.ID)
 	if !crashed || done.State != training.JobSucceeded {
 		t.Fatalf("crashed=%v, job = %+v", crashed, done)
@@ -140,7 +147,7 @@ func TestAlwaysCrashingShardFailsTheJob(t *testing.T) {
 			panic("always")
 		}
 	})
-	job, _, _ := f.sys.Train(testCtx(t), "test")
+	job, _, _ := f.sys.Train(testCtx(t), "test", training.Options{})
 	done := waitJob(t, f, job.ID)
 	if done.State != training.JobFailed || done.Error == "" || mp.called != 0 {
 		t.Fatalf("job = %+v, finish called %d times", done, mp.called)
@@ -152,8 +159,8 @@ func TestOnlyOneJobRunsAtATime(t *testing.T) {
 	gate := make(chan struct{})
 	mp := &matrixPipeline{m: randomMatrix(t, 50, 30, 5), p: als.Params{Factors: 4, Alpha: 1, Lambda: 1, Iterations: 2, Seed: 1}, gate: gate}
 	f := trainerFixture(t, mp, 2, nil)
-	first, started, _ := f.sys.Train(testCtx(t), "api")
-	second, again, _ := f.sys.Train(testCtx(t), "cron")
+	first, started, _ := f.sys.Train(testCtx(t), "api", training.Options{})
+	second, again, _ := f.sys.Train(testCtx(t), "cron", training.Options{})
 	if !started || again || second.ID != first.ID || second.Reason != "api" {
 		t.Fatalf("second request: started=%v id=%s (first %s)", again, second.ID, first.ID)
 	}
@@ -163,7 +170,7 @@ func TestOnlyOneJobRunsAtATime(t *testing.T) {
 	}
 	close(gate)
 	waitJob(t, f, first.ID)
-	third, started, _ := f.sys.Train(testCtx(t), "api")
+	third, started, _ := f.sys.Train(testCtx(t), "api", training.Options{})
 	if !started || third.ID == first.ID {
 		t.Fatal("a new job did not start after the first ended")
 	}
@@ -177,7 +184,7 @@ func TestOnlyOneJobRunsAtATime(t *testing.T) {
 func TestTrainingDisabled(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, Config{})
-	if _, _, err := f.sys.Train(testCtx(t), "api"); !errors.Is(err, training.ErrDisabled) {
+	if _, _, err := f.sys.Train(testCtx(t), "api", training.Options{}); !errors.Is(err, training.ErrDisabled) {
 		t.Fatalf("err = %v, want ErrDisabled", err)
 	}
 }

@@ -14,10 +14,9 @@ import (
 
 	"github.com/marquee-recsys/marquee/actors"
 	"github.com/marquee-recsys/marquee/adapters/kafka"
-	"github.com/marquee-recsys/marquee/adapters/memory"
 	"github.com/marquee-recsys/marquee/openapi"
-	"github.com/marquee-recsys/marquee/ports"
 	"github.com/marquee-recsys/marquee/telemetry"
+	"github.com/marquee-recsys/marquee/training"
 )
 
 // App is a running Marquee node.
@@ -31,20 +30,6 @@ type App struct {
 	server   *http.Server
 	listener net.Listener
 	stops    []func(context.Context) error // run in reverse order on shutdown
-}
-
-// Stores are the adapters chosen for each port.
-type Stores struct {
-	Log       ports.InteractionLog
-	Profiles  ports.ProfileStore
-	Cache     ports.RecommendationCache
-	Vectors   ports.VectorIndex
-	Batch     ports.BatchStore
-	Popular   ports.PopularStore
-	Catalog   ports.Catalog
-	Analytics ports.AnalyticsSink
-	Models    ports.ModelStore
-	Archive   ports.Archive
 }
 
 // New builds and starts every part of a node except the HTTP server's
@@ -74,7 +59,12 @@ func (a *App) onStop(f func(context.Context) error) { a.stops = append(a.stops, 
 
 func (a *App) start(ctx context.Context) error {
 	cfg := a.Config
-	a.Stores = memoryStores(cfg)
+	stores, closeStores, err := OpenStores(ctx, cfg, a.Logger)
+	if err != nil {
+		return err
+	}
+	a.Stores = stores
+	a.onStop(func(context.Context) error { closeStores(); return nil })
 
 	brokers := cfg.KafkaBrokers
 	if cfg.Embedded() {
@@ -102,37 +92,42 @@ func (a *App) start(ctx context.Context) error {
 		return fmt.Errorf("kafka consumer: %w", err)
 	}
 
-	models := actors.NewModels(a.Stores.Models)
-	if cfg.Demo {
-		if err := loadDemo(ctx, a.Stores, models, cfg, a.Logger); err != nil {
+	switch {
+	case cfg.Dataset != "":
+		if _, err := ImportMovieLens(ctx, a.Stores, cfg.Dataset, cfg.Weights, a.Logger, nil); err != nil {
+			return fmt.Errorf("MARQUEE_DATASET: %w", err)
+		}
+	case cfg.Demo:
+		if err := loadDemo(ctx, a.Stores, cfg, a.Logger); err != nil {
 			return fmt.Errorf("load demo data: %w", err)
 		}
-	} else if _, err := models.Refresh(ctx); err != nil {
+	}
+	models := actors.NewModels(a.Stores.Models)
+	if _, err := models.Refresh(ctx); err != nil {
 		a.Logger.Warn("no serving model loaded; the vector tier waits for one", "err", err)
 	}
 
-	a.System, err = actors.Start(actors.Config{
-		PassivateAfter: cfg.PassivateAfter, CacheTTL: cfg.CacheTTL, TierTimeout: cfg.TierTimeout,
-	}, actors.Deps{
+	acfg := trainSchedule(cfg)
+	acfg.PassivateAfter, acfg.CacheTTL, acfg.TierTimeout = cfg.PassivateAfter, cfg.CacheTTL, cfg.TierTimeout
+	a.System, err = actors.Start(acfg, actors.Deps{
 		Log: a.Stores.Log, Profiles: a.Stores.Profiles, Cache: a.Stores.Cache, Vectors: a.Stores.Vectors,
 		Batch: a.Stores.Batch, Popular: a.Stores.Popular, Catalog: a.Stores.Catalog, Analytics: a.Stores.Analytics,
 		Models: models, Consumer: consumer, Metrics: a.Metrics, Logger: a.Logger,
+		Training: NewPipeline(cfg, a.Stores, a.Logger),
 	})
 	if err != nil {
 		return err
 	}
 	a.onStop(a.System.Stop)
-	return a.listen(pub)
-}
-
-// memoryStores returns the in-memory adapter of every port.
-func memoryStores(cfg Config) Stores {
-	return Stores{
-		Log: memory.NewInteractionLog(), Profiles: memory.NewProfileStore(), Cache: memory.NewCache(nil),
-		Vectors: memory.NewVectorIndex(), Batch: memory.NewBatchStore(), Popular: memory.NewPopularStore(cfg.Popularity),
-		Catalog: memory.NewCatalog(), Analytics: memory.NewAnalytics(), Models: memory.NewModelStore(),
-		Archive: memory.NewArchive(),
+	if (cfg.Demo || cfg.Dataset != "") && models.Current() == nil {
+		// Serve from the first request with every tier: train now, with
+		// the documented default hyperparameters (the nightly run tunes).
+		noTune := false
+		if _, err := TrainAndWait(ctx, a.System, "startup", training.Options{Tune: &noTune}, nil); err != nil {
+			return fmt.Errorf("first training: %w", err)
+		}
 	}
+	return a.listen(pub)
 }
 
 // listen binds the HTTP port (so a taken port fails start, not Run) and
@@ -144,12 +139,18 @@ func (a *App) listen(pub *kafka.Publisher) error {
 		Publisher: pub, Recommender: a.System, Catalog: a.Stores.Catalog, Popular: a.Stores.Popular,
 		History: a.Stores.Log, Trainer: a.System, Models: a.Stores.Models, Metrics: a.Metrics, Weights: a.Config.Weights,
 		AcceptUnknownMovies: a.Config.AcceptUnknownMovies,
-		// Ready when the event stream answers: without it no event can be
-		// accepted, while recommendations still degrade gracefully.
+		// Ready when the event stream and the database answer; a down
+		// cache only costs the cache tier, so it does not count.
 		Ready: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()
-			return pub.Ping(ctx)
+			if err := pub.Ping(ctx); err != nil {
+				return err
+			}
+			if a.Stores.Ping != nil {
+				return a.Stores.Ping(ctx)
+			}
+			return nil
 		},
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Metrics.Registry, promhttp.HandlerOpts{}))

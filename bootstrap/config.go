@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/marquee-recsys/marquee/actors"
 	"github.com/marquee-recsys/marquee/adapters/kafka"
 	"github.com/marquee-recsys/marquee/domain"
 )
@@ -22,13 +23,27 @@ import (
 type Config struct {
 	HTTPAddr string // MARQUEE_HTTP_ADDR
 
+	DatabaseURL    string // MARQUEE_DATABASE_URL; empty keeps PostgreSQL's ports in memory
+	DatabaseSchema string // MARQUEE_DATABASE_SCHEMA: where Marquee's tables live (default public)
+	RedisURL       string // MARQUEE_REDIS_URL; empty keeps the cache in memory
+	RedisPrefix    string // MARQUEE_REDIS_PREFIX: prefix of every key (default marquee)
+
 	KafkaBrokers    []string // MARQUEE_KAFKA_BROKERS; empty starts the embedded broker
 	KafkaTopic      string   // MARQUEE_KAFKA_TOPIC
 	KafkaGroup      string   // MARQUEE_KAFKA_GROUP
 	KafkaPartitions int32    // MARQUEE_KAFKA_PARTITIONS (embedded broker and topic creation)
 
-	Demo      bool // MARQUEE_DEMO: load the demo catalog, history and model at start
-	DemoUsers int  // MARQUEE_DEMO_USERS
+	Demo      bool   // MARQUEE_DEMO: load the demo catalog, history and model at start
+	DemoUsers int    // MARQUEE_DEMO_USERS
+	Dataset   string // MARQUEE_DATASET: a MovieLens directory to import at start instead of the synthetic demo
+
+	TrainCron          string        // MARQUEE_TRAIN_CRON: schedule of training ("off" disables)
+	TrainTune          bool          // MARQUEE_TRAIN_TUNE: search hyperparameters on a validation split
+	TrainTuneBudget    time.Duration // MARQUEE_TRAIN_TUNE_BUDGET: time box of that search
+	TrainShards        int           // MARQUEE_TRAIN_SHARDS: training shard actors (default GOMAXPROCS)
+	TrainFactors       int           // MARQUEE_TRAIN_FACTORS: model dimension when the search is off
+	TrainIterations    int           // MARQUEE_TRAIN_ITERATIONS
+	TrainGateTolerance float64       // MARQUEE_TRAIN_GATE: a model this much worse (relative NDCG@10) than the serving one is not promoted
 
 	Weights             domain.Weights    // MARQUEE_WEIGHTS, e.g. "view=1,click=2,dislike=-4"
 	Popularity          domain.Popularity // MARQUEE_POPULARITY_HALF_LIFE
@@ -43,7 +58,7 @@ type Config struct {
 	LogFormat string     // MARQUEE_LOG_FORMAT: text or json
 }
 
-// Embedded reports whether Marquee runs without external services.
+// Embedded reports whether Marquee runs its own Kafka broker in process.
 func (c Config) Embedded() bool { return len(c.KafkaBrokers) == 0 }
 
 // LoadConfig reads the configuration from getenv (os.Getenv in main) and
@@ -52,6 +67,16 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	r := envReader{get: getenv}
 	c := Config{
 		HTTPAddr:        r.str("MARQUEE_HTTP_ADDR", "127.0.0.1:8080"),
+		DatabaseURL:     r.str("MARQUEE_DATABASE_URL", ""),
+		DatabaseSchema:  r.str("MARQUEE_DATABASE_SCHEMA", "public"),
+		RedisURL:        r.str("MARQUEE_REDIS_URL", ""),
+		RedisPrefix:     r.str("MARQUEE_REDIS_PREFIX", "marquee"),
+		Dataset:         r.str("MARQUEE_DATASET", ""),
+		TrainCron:       r.str("MARQUEE_TRAIN_CRON", "0 2 * * *"),
+		TrainTuneBudget: r.duration("MARQUEE_TRAIN_TUNE_BUDGET", 10*time.Minute),
+		TrainShards:     r.integer("MARQUEE_TRAIN_SHARDS", 0, 0, 1024),
+		TrainFactors:    r.integer("MARQUEE_TRAIN_FACTORS", 64, 1, 1024),
+		TrainIterations: r.integer("MARQUEE_TRAIN_ITERATIONS", 15, 1, 1000),
 		KafkaBrokers:    r.list("MARQUEE_KAFKA_BROKERS"),
 		KafkaTopic:      r.str("MARQUEE_KAFKA_TOPIC", kafka.DefaultTopic),
 		KafkaGroup:      r.str("MARQUEE_KAFKA_GROUP", "marquee"),
@@ -65,9 +90,16 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		LogFormat:       r.str("MARQUEE_LOG_FORMAT", "text"),
 	}
 	c.AcceptUnknownMovies = r.boolean("MARQUEE_ACCEPT_UNKNOWN_MOVIES", false)
+	c.TrainTune = r.boolean("MARQUEE_TRAIN_TUNE", true)
+	c.TrainGateTolerance = r.float("MARQUEE_TRAIN_GATE", 0.02, 0, 1)
+	if c.TrainCron != "off" {
+		if _, err := actors.ParseSchedule(c.TrainCron); err != nil {
+			r.fail("MARQUEE_TRAIN_CRON", err.Error()+` (want a cron expression such as "0 2 * * *", or "off")`)
+		}
+	}
 	// The demo data is for the embedded mode; with real services it would
 	// write synthetic users into a real database.
-	c.Demo = r.boolean("MARQUEE_DEMO", c.Embedded())
+	c.Demo = r.boolean("MARQUEE_DEMO", c.Embedded() && c.DatabaseURL == "" && c.Dataset == "")
 	if w, err := domain.ParseWeights(getenv("MARQUEE_WEIGHTS")); err != nil {
 		r.fail("MARQUEE_WEIGHTS", err.Error())
 	} else {
@@ -132,6 +164,19 @@ func (r *envReader) integer(name string, def, lo, hi int) int {
 		return def
 	}
 	return n
+}
+
+func (r *envReader) float(name string, def, lo, hi float64) float64 {
+	v := strings.TrimSpace(r.get(name))
+	if v == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < lo || f > hi {
+		r.fail(name, fmt.Sprintf("want a number from %g to %g, got %q", lo, hi, v))
+		return def
+	}
+	return f
 }
 
 func (r *envReader) duration(name string, def time.Duration) time.Duration {

@@ -32,7 +32,15 @@ func TestLoadConfig(t *testing.T) {
 		{name: "every bad variable is named", env: map[string]string{
 			"MARQUEE_HTTP_ADDR": "8080", "MARQUEE_CACHE_TTL": "soon", "MARQUEE_KAFKA_PARTITIONS": "0",
 			"MARQUEE_WEIGHTS": "dislike=3", "MARQUEE_LOG_FORMAT": "xml", "MARQUEE_DEMO": "maybe",
-		}, wantErr: []string{"MARQUEE_HTTP_ADDR", "MARQUEE_CACHE_TTL", "MARQUEE_KAFKA_PARTITIONS", "MARQUEE_WEIGHTS", "MARQUEE_LOG_FORMAT", "MARQUEE_DEMO"}},
+			"MARQUEE_TRAIN_CRON": "every night", "MARQUEE_TRAIN_GATE": "2",
+		}, wantErr: []string{"MARQUEE_HTTP_ADDR", "MARQUEE_CACHE_TTL", "MARQUEE_KAFKA_PARTITIONS", "MARQUEE_WEIGHTS", "MARQUEE_LOG_FORMAT",
+			"MARQUEE_DEMO", "MARQUEE_TRAIN_CRON", "MARQUEE_TRAIN_GATE"}},
+		{name: "a database turns the demo off; cron can be off", env: map[string]string{
+			"MARQUEE_DATABASE_URL": "postgres://x@h/db", "MARQUEE_TRAIN_CRON": "off"}, check: func(t *testing.T, c Config) {
+			if c.Demo || c.TrainCron != "off" || !c.TrainTune || c.TrainGateTolerance != 0.02 {
+				t.Fatalf("got %+v", c)
+			}
+		}},
 		{name: "bad broker", env: map[string]string{"MARQUEE_KAFKA_BROKERS": "localhost"}, wantErr: []string{"MARQUEE_KAFKA_BROKERS"}},
 	}
 	for _, tt := range tests {

@@ -16,14 +16,42 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/marquee-recsys/marquee/adapters/memory"
+	"github.com/marquee-recsys/marquee/adapters/postgres"
 )
+
+// feedbackCount counts the feedback rows attributed to a served list.
+func feedbackCount(t *testing.T, app *App, recLogID string) int {
+	switch a := app.Stores.Analytics.(type) {
+	case *memory.Analytics:
+		n := 0
+		for _, fb := range a.Feedback() {
+			if fb.RecLogID == recLogID {
+				n++
+			}
+		}
+		return n
+	case *postgres.Analytics:
+		n, err := a.FeedbackCount(context.Background(), recLogID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	t.Fatalf("unknown analytics sink %T", app.Stores.Analytics)
+	return 0
+}
 
 // startApp runs an embedded node on a free port.
 func startApp(t *testing.T, demoUsers int) *App {
 	t.Helper()
-	cfg, err := LoadConfig(func(k string) string {
-		return map[string]string{"MARQUEE_HTTP_ADDR": "127.0.0.1:0", "MARQUEE_DEMO_USERS": fmt.Sprint(demoUsers)}[k]
-	})
+	return startAppEnv(t, map[string]string{"MARQUEE_DEMO_USERS": fmt.Sprint(demoUsers)})
+}
+
+// startAppEnv runs a node on a free port configured by env.
+func startAppEnv(t *testing.T, env map[string]string) *App {
+	t.Helper()
+	env["MARQUEE_HTTP_ADDR"] = "127.0.0.1:0"
+	cfg, err := LoadConfig(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +119,10 @@ func ids(r recs) []string {
 // user actor → fold-in) the next list comes from their vector, changed,
 // and without the movies they saw.
 func TestEndToEnd(t *testing.T) {
-	app := startApp(t, 300)
+	endToEnd(t, startApp(t, 300))
+}
+
+func endToEnd(t *testing.T, app *App) {
 	base := app.URL()
 
 	first := getRecs(t, base, "newcomer", 10)
@@ -150,10 +181,13 @@ func TestEndToEnd(t *testing.T) {
 	if again := getRecs(t, base, "newcomer", 10); again.Tier != "cache" {
 		t.Fatalf("repeat request served by %s, want cache", again.Tier)
 	}
-	sink := app.Stores.Analytics.(*memory.Analytics)
 	waitFor(t, "served lists logged and feedback attributed", func() bool {
-		served, feedback := sink.Counts()
-		return served >= 3 && feedback == 4
+		for _, id := range []string{first.RecLogID} {
+			if _, err := app.Stores.Analytics.ServedList(context.Background(), id); err != nil {
+				return false
+			}
+		}
+		return feedbackCount(t, app, first.RecLogID) == 4
 	})
 	for _, path := range []string{"/healthz", "/readyz", "/openapi.yaml", "/docs", "/metrics"} {
 		resp, err := http.Get(base + path)
@@ -190,5 +224,61 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for: %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestTrainingOverHTTP starts a job through the admin API, follows it to
+// the end and finds the new model serving in the registry.
+func TestTrainingOverHTTP(t *testing.T) {
+	app := startApp(t, 200)
+	base := app.URL()
+	resp, err := http.Post(base+"/api/admin/train", "application/json", strings.NewReader(`{"tune":false}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var started struct {
+		Job     struct{ ID, State string }
+		Started bool
+	}
+	err = json.NewDecoder(resp.Body).Decode(&started)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusAccepted || !started.Started || started.Job.ID == "" {
+		t.Fatalf("POST /api/admin/train: %d %+v %v", resp.StatusCode, started, err)
+	}
+	var job struct {
+		State        string
+		ModelVersion string `json:"model_version"`
+		Iteration    int
+		Promoted     bool
+		Metrics      map[string]float64
+	}
+	waitFor(t, "the job to end", func() bool {
+		r, err := http.Get(base + "/api/admin/train/" + started.Job.ID)
+		if err != nil {
+			return false
+		}
+		defer r.Body.Close()
+		return json.NewDecoder(r.Body).Decode(&job) == nil && (job.State == "succeeded" || job.State == "failed")
+	})
+	if job.State != "succeeded" || !job.Promoted || job.Iteration != 15 || job.Metrics["ndcg@10"] <= job.Metrics["popularity_ndcg@10"] {
+		t.Fatalf("job = %+v", job)
+	}
+	r, err := http.Get(base + "/api/admin/models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if !strings.Contains(string(body), `"version":"`+job.ModelVersion+`"`) || !strings.Contains(string(body), `"status":"serving"`) ||
+		!strings.Contains(string(body), `"status":"retired"`) {
+		t.Fatalf("registry: %s", body)
+	}
+	r, err = http.Get(base + "/api/admin/train/train-nope")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown job: %d", r.StatusCode)
 	}
 }

@@ -93,9 +93,11 @@ func NewInteraction(in EventInput, w Weights, now time.Time) (Interaction, error
 		errs = errs.add("movie_id", err.Error(), in.MovieID)
 	}
 	typ, err := ParseEventType(in.Type)
-	var fe *FieldError
-	if errors.As(err, &fe) {
-		errs = append(errs, fe)
+	if err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			errs = append(errs, fe)
+		}
 	}
 	errs = checkValue(errs, typ, in.Value)
 	ts := now

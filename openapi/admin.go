@@ -14,7 +14,7 @@ import (
 
 // Trainer runs and reports training jobs (the trainer actor).
 type Trainer interface {
-	Train(ctx context.Context, reason string) (job training.Job, started bool, err error)
+	Train(ctx context.Context, reason string, opts training.Options) (job training.Job, started bool, err error)
 	Job(ctx context.Context, id string) (training.Job, bool, error)
 	Training(ctx context.Context) (current *training.Job, recent []training.Job, err error)
 }
@@ -24,6 +24,10 @@ type trainOutput struct {
 		Job     training.Job `json:"job"`
 		Started bool         `json:"started" doc:"False when a job was already running: the answer is that job."`
 	}
+}
+
+type trainInput struct {
+	Body *training.Options `required:"false"`
 }
 
 type jobInput struct {
@@ -53,11 +57,16 @@ func registerAdmin(api huma.API, d Deps) {
 		Summary: "Start a training run",
 		Description: "Trains a new model on all interactions (archive and hot table), evaluates it on a holdout, " +
 			"and publishes it unless its NDCG@10 is more than 2% below the serving model's. Answers 202 with the job; " +
-			"while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule.",
+			"while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule. " +
+			"The optional body {\"tune\": false} skips the hyperparameter search for this run.",
 		Tags: []string{"admin"}, DefaultStatus: http.StatusAccepted,
 		Errors: []int{http.StatusServiceUnavailable},
-	}, func(ctx context.Context, _ *struct{}) (*trainOutput, error) {
-		job, started, err := d.Trainer.Train(ctx, "api")
+	}, func(ctx context.Context, in *trainInput) (*trainOutput, error) {
+		var opts training.Options
+		if in.Body != nil {
+			opts = *in.Body
+		}
+		job, started, err := d.Trainer.Train(ctx, "api", opts)
 		if err != nil {
 			return nil, trainerError(err)
 		}

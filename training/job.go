@@ -32,7 +32,8 @@ const (
 // the CLI progress bar and the logs report.
 type Job struct {
 	ID         string    `json:"id"`
-	Reason     string    `json:"reason"` // cron, api, cli, startup
+	Reason     string    `json:"reason" doc:"What started it: cron, api, cli or startup."`
+	Tuned      bool      `json:"tuned" doc:"Whether hyperparameters were searched on a validation split."`
 	State      JobState  `json:"state"`
 	Phase      string    `json:"phase"`
 	Iteration  int       `json:"iteration"`

@@ -1,6 +1,8 @@
 package training
 
 import (
+	"time"
+
 	"github.com/marquee-recsys/marquee/domain"
 	"github.com/marquee-recsys/marquee/domain/als"
 )
@@ -19,13 +21,36 @@ type Plan struct {
 	// Validation are the scores of the hyperparameter search that chose
 	// Params, when it ran.
 	Validation map[string]float64
+	// Started is when the job began loading.
+	Started time.Time
+}
+
+// HoldoutUsers counts the users with held-out entries.
+func (p *Plan) HoldoutUsers() int {
+	n := 0
+	for _, h := range p.Holdout {
+		if len(h) > 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // FinalParams are the parameters of the last user half-step: the exact
 // solver, so that every published user vector is the exact fold-in of the
 // user's whole history.
 func (p *Plan) FinalParams() als.Params {
-	return p.Params
+	q := p.Params
+	q.Solver = als.SolverCholesky
+	return q
+}
+
+// Options are the per-request choices of a training job.
+type Options struct {
+	// Tune overrides the pipeline's hyperparameter-search setting for this
+	// job (nil keeps it): the first training of a fresh node skips the
+	// search so that it serves within seconds.
+	Tune *bool `json:"tune,omitempty"`
 }
 
 // Outcome is what a finished job produced.

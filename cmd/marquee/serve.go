@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/marquee-recsys/marquee/bootstrap"
+)
+
+func serve(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	addr := fs.String("addr", "", "HTTP listen address (overrides MARQUEE_HTTP_ADDR)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	if *addr != "" {
+		cfg.HTTPAddr = *addr
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	logger := bootstrap.NewLogger(cfg)
+	app, cleanup, err := bootstrap.New(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	logger.Info("Marquee is ready", "api", app.URL()+"/api", "docs", app.URL()+"/docs",
+		"spec", app.URL()+"/openapi.yaml", "metrics", app.URL()+"/metrics", "embedded_kafka", cfg.Embedded())
+	fmt.Fprintf(os.Stderr, "\n  Marquee is running.\n    docs     %s/docs\n    try      curl '%s/api/recommendations?user_id=user_42&n=5'\n    metrics  %s/metrics\n  Ctrl-C stops it.\n\n",
+		app.URL(), app.URL(), app.URL())
+	err = app.Run(ctx)
+	logger.Info("shutting down")
+	return err
+}
+
+func loadConfig() (bootstrap.Config, error) {
+	cfg, err := bootstrap.LoadConfig(os.Getenv)
+	if err != nil {
+		return cfg, fmt.Errorf("configuration:\n%w", err)
+	}
+	return cfg, nil
+}
