@@ -32,9 +32,13 @@ func benchTrain(args []string) error {
 	factors := fs.Int("factors", 64, "factors (K)")
 	iterations := fs.Int("iterations", 15, "iterations")
 	solver := fs.String("solver", als.SolverCG, "cg or cholesky")
+	alpha := fs.Float64("alpha", als.DefaultParams().Alpha, "confidence scale α")
+	lambda := fs.Float64("lambda", als.DefaultParams().Lambda, "regularization λ")
 	shards := fs.Int("shards", 0, "shard actors (0: GOMAXPROCS)")
 	seed := fs.Int64("seed", 1, "dataset seed")
 	verbose := fs.Bool("v", false, "log progress")
+	tuneOn := fs.Bool("tune", false, "search factors, α and λ on a validation split first")
+	budget := fs.Duration("tune-budget", 10*time.Minute, "time box of the search")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -51,10 +55,10 @@ func benchTrain(args []string) error {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	p := als.DefaultParams()
-	p.Factors, p.Iterations, p.Solver = *factors, *iterations, *solver
+	p.Factors, p.Iterations, p.Solver, p.Alpha, p.Lambda = *factors, *iterations, *solver, *alpha, *lambda
 	vectors, batch, models, profiles := memory.NewVectorIndex(), memory.NewBatchStore(), memory.NewModelStore(), memory.NewProfileStore()
 	pipeline := &training.Pipeline{
-		Config: training.Config{Params: p},
+		Config: training.Config{Params: p, Tune: *tuneOn, TuneBudget: *budget},
 		Sources: []training.Scanner{func(_ context.Context, fn func(domain.Interaction) error) error {
 			return gen.Each(fn)
 		}},
@@ -71,7 +75,7 @@ func benchTrain(args []string) error {
 	}
 	defer func() { _ = sys.Stop(context.Background()) }()
 	start := time.Now()
-	job, err := trainAndWait(sys)
+	job, err := trainAndWait(sys, *tuneOn)
 	if err != nil {
 		return err
 	}
@@ -81,19 +85,18 @@ func benchTrain(args []string) error {
 		return err
 	}
 	t := job.Timings
-	fmt.Printf("| users | movies | interactions | K | solver | shards | iterations | s/iteration | training s | load s | evaluate s | publish (batch lists + profiles) s | total s | peak RSS GiB | NDCG@10 | popularity NDCG@10 |\n")
-	fmt.Printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
-	fmt.Printf("| %d | %d | %d | %d | %s | %d | %d | %.2f | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.4f | %.4f |\n",
-		m.Users, len(m.Movies), m.Interactions, m.Factors, m.Solver, effectiveShards(*shards), job.Iterations,
-		t[training.PhaseTraining]/float64(job.Iterations), t[training.PhaseTraining], t[training.PhaseLoading],
+	fmt.Printf("| users | movies | interactions | K | α | λ | solver | shards | iterations | s/iteration | training s | load s | tuning s | evaluate s | publish (batch lists + profiles) s | total s | peak RSS GiB | NDCG@10 | popularity NDCG@10 |\n")
+	fmt.Printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Printf("| %d | %d | %d | %d | %.3g | %.3g | %s | %d | %d | %.2f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.4f | %.4f |\n",
+		m.Users, len(m.Movies), m.Interactions, m.Factors, m.Alpha, m.Lambda, m.Solver, effectiveShards(*shards), job.Iterations,
+		t[training.PhaseTraining]/float64(job.Iterations), t[training.PhaseTraining], t[training.PhaseLoading], t[training.PhaseTuning],
 		t[training.PhaseEvaluating], t[training.PhasePublishing], total, peakRSSGiB(),
 		m.Metrics["ndcg@10"], m.Metrics["popularity_ndcg@10"])
 	return nil
 }
 
-func trainAndWait(sys *actors.System) (training.Job, error) {
-	off := false
-	job, _, err := sys.Train(context.Background(), "bench", training.Options{Tune: &off})
+func trainAndWait(sys *actors.System, tune bool) (training.Job, error) {
+	job, _, err := sys.Train(context.Background(), "bench", training.Options{Tune: &tune})
 	if err != nil {
 		return job, err
 	}
