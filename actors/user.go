@@ -32,6 +32,10 @@ type userActor struct {
 	// foldedFor is the model version prof.Vector was folded against ("" for
 	// none), even when the fold-in produced no vector.
 	foldedFor string
+	// cacheStale means an invalidation may have been missed (the cache was
+	// down, or an earlier incarnation may have failed to invalidate): the
+	// cache is not read for this user until an invalidation succeeds.
+	cacheStale bool
 }
 
 func newUserActor(id domain.UserID, e *env) *userActor { return &userActor{id: id, env: e} }
@@ -75,7 +79,7 @@ func (a *userActor) load(ctx context.Context) error {
 		a.prefs.Add(ev)
 		a.seen[ev.MovieID] = struct{}{}
 	}
-	a.prof, a.loaded, a.foldedFor = prof, true, prof.ModelVersion
+	a.prof, a.loaded, a.foldedFor, a.cacheStale = prof, true, prof.ModelVersion, true
 	if prof.InteractionCount != a.prefs.Events {
 		a.dirty = true
 		return a.sync(ctx)
@@ -121,7 +125,10 @@ func (a *userActor) apply(ctx context.Context, c actor.Context, events []domain.
 }
 
 // sync recomputes the preference vector, stores the profile and
-// invalidates the cache; it leaves dirty set if any step failed.
+// invalidates the cache. A failed profile write leaves dirty set and fails
+// the message (the event is redelivered and the write retried); a failed
+// invalidation only marks the cache stale for this user, so that a down
+// cache never stops ingestion.
 func (a *userActor) sync(ctx context.Context) error {
 	sm := a.env.Models.Current()
 	vec, version := a.foldIn(sm)
@@ -129,16 +136,25 @@ func (a *userActor) sync(ctx context.Context) error {
 		UserID: a.id, Vector: vec, ModelVersion: version, InteractionCount: a.prefs.Events,
 		LastEventAt: a.prefs.LastEventAt, UpdatedAt: a.env.Now(),
 	}
-	// Invalidate even when the profile write fails: a stale list must not
-	// outlive the event that made it stale.
-	errInv := a.env.Cache.Invalidate(ctx, a.id)
+	a.invalidate(ctx)
 	errPut := a.env.Profiles.Put(ctx, prof)
 	a.prof, a.foldedFor = prof, versionOf(sm)
-	if err := errors.Join(errPut, errInv); err != nil {
-		return fmt.Errorf("sync profile of %s: %w", a.id, err)
+	if errPut != nil {
+		return fmt.Errorf("store profile of %s: %w", a.id, errPut)
 	}
 	a.dirty = false
 	return nil
+}
+
+// invalidate drops the user's cached list, or marks the cache stale.
+func (a *userActor) invalidate(ctx context.Context) {
+	if err := a.env.Cache.Invalidate(ctx, a.id); err != nil {
+		a.cacheStale = true
+		a.env.Metrics.TierErrors.WithLabelValues(string(domain.TierCache)).Inc()
+		a.env.Logger.Warn("cache invalidation failed; the cache is bypassed for this user until it succeeds", "user_id", a.id, "err", err)
+		return
+	}
+	a.cacheStale = false
 }
 
 // foldIn computes the exact ALS fold-in of the user's preferences against
@@ -193,7 +209,10 @@ func (a *userActor) recommend(ctx context.Context, c actor.Context, n int) *reco
 		}
 	}
 	vec, version := a.vector(ctx)
-	list, tier, err := a.env.walker.Walk(ctx, WalkRequest{User: a.id, N: n, Seen: a.seen, Vector: vec, ModelVersion: version})
+	if a.cacheStale {
+		a.invalidate(ctx)
+	}
+	list, tier, err := a.env.walker.Walk(ctx, WalkRequest{User: a.id, N: n, Seen: a.seen, Vector: vec, ModelVersion: version, SkipCache: a.cacheStale})
 	if err != nil {
 		return &recommended{Err: fmt.Errorf("every tier failed for %s: %w: %w", a.id, ports.ErrUnavailable, err)}
 	}

@@ -219,3 +219,68 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// switchCache fails every call while down is set, like a Redis outage.
+type switchCache struct {
+	ports.RecommendationCache
+	down atomic.Bool
+}
+
+func (s *switchCache) Get(ctx context.Context, u domain.UserID) (domain.RecList, uint64, error) {
+	if s.down.Load() {
+		return domain.RecList{}, 0, errDown
+	}
+	return s.RecommendationCache.Get(ctx, u)
+}
+
+func (s *switchCache) Put(ctx context.Context, u domain.UserID, g uint64, l domain.RecList, ttl time.Duration) error {
+	if s.down.Load() {
+		return errDown
+	}
+	return s.RecommendationCache.Put(ctx, u, g, l, ttl)
+}
+
+func (s *switchCache) Invalidate(ctx context.Context, u domain.UserID) error {
+	if s.down.Load() {
+		return errDown
+	}
+	return s.RecommendationCache.Invalidate(ctx, u)
+}
+
+// TestCacheOutageNeverStopsEventsNorServesStaleLists: while the cache is
+// down events are still applied and lists still served; when it returns,
+// the list cached before the outage (whose invalidation was lost) is never
+// served.
+func TestCacheOutageNeverStopsEventsNorServesStaleLists(t *testing.T) {
+	t.Parallel()
+	var sc *switchCache
+	f := newFixture(t, Config{}, func(d *Deps) {
+		sc = &switchCache{RecommendationCache: d.Cache}
+		d.Cache = sc
+	})
+	f.publishModel(t, "v1")
+	u := domain.UserID("user_outage")
+	if err := f.sys.Apply(testCtx(t), []domain.Interaction{event(u, "a0", domain.EventLike)}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := f.sys.Recommend(testCtx(t), u, 3)
+	if again, _ := f.sys.Recommend(testCtx(t), u, 3); again.ServedBy != domain.TierCache {
+		t.Fatalf("not cached before the outage: %s", again.ServedBy)
+	}
+
+	sc.down.Store(true)
+	watched := before.List.Items[0].MovieID
+	if err := f.sys.Apply(testCtx(t), []domain.Interaction{event(u, watched, domain.EventWatchComplete)}); err != nil {
+		t.Fatalf("an event failed because the cache is down: %v", err)
+	}
+	during, err := f.sys.Recommend(testCtx(t), u, 3)
+	if err != nil || during.ServedBy != domain.TierVector || slices.Contains(movieIDs(during.List), watched) {
+		t.Fatalf("during the outage: %s %v %v", during.ServedBy, movieIDs(during.List), err)
+	}
+
+	sc.down.Store(false)
+	after, err := f.sys.Recommend(testCtx(t), u, 3)
+	if err != nil || after.ServedBy == domain.TierCache || slices.Contains(movieIDs(after.List), watched) {
+		t.Fatalf("after the outage the stale list came back: %s %v %v", after.ServedBy, movieIDs(after.List), err)
+	}
+}

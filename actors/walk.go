@@ -45,19 +45,24 @@ type WalkRequest struct {
 	// nil when the user has none (no history, or no model yet).
 	Vector       []float32
 	ModelVersion string
+	// SkipCache bypasses the cache entirely (neither read nor written):
+	// the user's last invalidation may have been lost.
+	SkipCache bool
 }
 
 // Walk returns the list (at most req.N items, none seen) and the tier that
 // answered it.
 func (w *Walker) Walk(ctx context.Context, req WalkRequest) (domain.RecList, domain.Tier, error) {
-	gen, cacheOK := uint64(0), true
-	if list, g, err := w.fromCache(ctx, req); err == nil {
-		return list.Truncate(req.N), domain.TierCache, nil
-	} else if errors.Is(err, ports.ErrNotFound) {
-		gen = g
-	} else {
-		cacheOK = false
-		w.skip(ctx, domain.TierCache, req.User, err)
+	gen, cacheOK := uint64(0), !req.SkipCache
+	if cacheOK {
+		if list, g, err := w.fromCache(ctx, req); err == nil {
+			return list.Truncate(req.N), domain.TierCache, nil
+		} else if errors.Is(err, ports.ErrNotFound) {
+			gen = g
+		} else {
+			cacheOK = false
+			w.skip(ctx, domain.TierCache, req.User, err)
+		}
 	}
 
 	for _, tier := range []domain.Tier{domain.TierVector, domain.TierBatch} {

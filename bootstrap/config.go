@@ -17,6 +17,7 @@ import (
 	"github.com/marquee-recsys/marquee/actors"
 	"github.com/marquee-recsys/marquee/adapters/kafka"
 	"github.com/marquee-recsys/marquee/domain"
+	"github.com/marquee-recsys/marquee/domain/als"
 )
 
 // Config is every setting, read once from MARQUEE_* environment variables.
@@ -27,6 +28,7 @@ type Config struct {
 	DatabaseSchema string // MARQUEE_DATABASE_SCHEMA: where Marquee's tables live (default public)
 	RedisURL       string // MARQUEE_REDIS_URL; empty keeps the cache in memory
 	RedisPrefix    string // MARQUEE_REDIS_PREFIX: prefix of every key (default marquee)
+	EfSearch       int    // MARQUEE_PGVECTOR_EF_SEARCH: HNSW candidate list size of the vector tier
 
 	KafkaBrokers    []string // MARQUEE_KAFKA_BROKERS; empty starts the embedded broker
 	KafkaTopic      string   // MARQUEE_KAFKA_TOPIC
@@ -41,6 +43,7 @@ type Config struct {
 	TrainTune          bool          // MARQUEE_TRAIN_TUNE: search hyperparameters on a validation split
 	TrainTuneBudget    time.Duration // MARQUEE_TRAIN_TUNE_BUDGET: time box of that search
 	TrainShards        int           // MARQUEE_TRAIN_SHARDS: training shard actors (default GOMAXPROCS)
+	TrainSolver        string        // MARQUEE_TRAIN_SOLVER: cg or cholesky
 	TrainFactors       int           // MARQUEE_TRAIN_FACTORS: model dimension when the search is off
 	TrainIterations    int           // MARQUEE_TRAIN_ITERATIONS
 	TrainGateTolerance float64       // MARQUEE_TRAIN_GATE: a model this much worse (relative NDCG@10) than the serving one is not promoted
@@ -75,6 +78,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		TrainCron:       r.str("MARQUEE_TRAIN_CRON", "0 2 * * *"),
 		TrainTuneBudget: r.duration("MARQUEE_TRAIN_TUNE_BUDGET", 10*time.Minute),
 		TrainShards:     r.integer("MARQUEE_TRAIN_SHARDS", 0, 0, 1024),
+		TrainSolver:     r.str("MARQUEE_TRAIN_SOLVER", als.SolverCG),
+		EfSearch:        r.integer("MARQUEE_PGVECTOR_EF_SEARCH", 100, 1, 1000),
 		TrainFactors:    r.integer("MARQUEE_TRAIN_FACTORS", 64, 1, 1024),
 		TrainIterations: r.integer("MARQUEE_TRAIN_ITERATIONS", 15, 1, 1000),
 		KafkaBrokers:    r.list("MARQUEE_KAFKA_BROKERS"),
@@ -92,6 +97,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.AcceptUnknownMovies = r.boolean("MARQUEE_ACCEPT_UNKNOWN_MOVIES", false)
 	c.TrainTune = r.boolean("MARQUEE_TRAIN_TUNE", true)
 	c.TrainGateTolerance = r.float("MARQUEE_TRAIN_GATE", 0.02, 0, 1)
+	if c.TrainSolver != als.SolverCG && c.TrainSolver != als.SolverCholesky {
+		r.fail("MARQUEE_TRAIN_SOLVER", "want cg or cholesky")
+	}
 	if c.TrainCron != "off" {
 		if _, err := actors.ParseSchedule(c.TrainCron); err != nil {
 			r.fail("MARQUEE_TRAIN_CRON", err.Error()+` (want a cron expression such as "0 2 * * *", or "off")`)

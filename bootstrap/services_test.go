@@ -4,7 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net"
+	"net/http"
 	"os"
+	"os/exec"
+	"slices"
 	"testing"
 	"time"
 
@@ -76,4 +80,84 @@ func TestEndToEndWithRealServices(t *testing.T) {
 		"MARQUEE_DEMO": "true", "MARQUEE_DEMO_USERS": "150",
 	})
 	endToEnd(t, app)
+}
+
+// ownRedis starts a redis-server of the test's own on a free loopback port.
+func ownRedis(t *testing.T, port int) (stop func()) {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("redis-server is required under CI=true: %v", err)
+		}
+		t.Skip("no redis-server binary; run deploy/local/redis.sh")
+	}
+	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", t.TempDir(), "--logfile", "")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stop = func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	}
+	t.Cleanup(stop)
+	waitFor(t, "redis-server to listen", func() bool {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return stop
+}
+
+// TestRedisStoppedMidTest kills the cache's Redis under a running node:
+// recommendations still answer 200 from a lower tier, events are still
+// accepted and applied, and when Redis returns the cache is used again.
+func TestRedisStoppedMidTest(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	stop := ownRedis(t, port)
+	app := startAppEnv(t, map[string]string{"MARQUEE_REDIS_URL": fmt.Sprintf("redis://127.0.0.1:%d/0", port),
+		"MARQUEE_DEMO": "true", "MARQUEE_DEMO_USERS": "100"})
+	base := app.URL()
+	getRecs(t, base, "user_1", 5)
+	if r := getRecs(t, base, "user_1", 5); r.Tier != "cache" {
+		t.Fatalf("second request served by %s, want cache", r.Tier)
+	}
+
+	stop()
+	r := getRecs(t, base, "user_1", 5) // fails the test unless 200
+	if r.Tier == "cache" || len(r.Items) != 5 {
+		t.Fatalf("with Redis down: tier %s, %d items", r.Tier, len(r.Items))
+	}
+	movie := r.Items[0].MovieID
+	if code := postEvents(t, base, map[string]any{"event_id": "redis-down-1", "user_id": "user_1", "movie_id": movie, "type": "click"}); code != http.StatusAccepted {
+		t.Fatalf("POST with Redis down: %d", code)
+	}
+	waitFor(t, "the event to be applied with Redis down", func() bool {
+		h, _ := app.Stores.Log.UserHistory(context.Background(), "user_1")
+		for _, ev := range h {
+			if ev.EventID == "redis-down-1" {
+				return true
+			}
+		}
+		return false
+	})
+	if r := getRecs(t, base, "user_1", 5); slices.Contains(ids(r), movie) {
+		t.Fatalf("a clicked movie is still recommended: %v", ids(r))
+	}
+
+	ownRedis(t, port)
+	waitFor(t, "the cache to be used again", func() bool {
+		getRecs(t, base, "user_1", 5)
+		return getRecs(t, base, "user_1", 5).Tier == "cache"
+	})
 }

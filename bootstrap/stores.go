@@ -43,7 +43,7 @@ func OpenStores(ctx context.Context, cfg Config, logger *slog.Logger) (s Stores,
 	var pings []func(context.Context) error
 	if cfg.DatabaseURL != "" {
 		db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.WithLogger(logger), postgres.WithPopularity(cfg.Popularity),
-			postgres.WithSchema(cfg.DatabaseSchema))
+			postgres.WithSchema(cfg.DatabaseSchema), postgres.WithEfSearch(cfg.EfSearch))
 		if err != nil {
 			return Stores{}, func() {}, fmt.Errorf("MARQUEE_DATABASE_URL: %w", err)
 		}

@@ -14,7 +14,7 @@ import (
 // NewPipeline builds the training pipeline over the stores.
 func NewPipeline(cfg Config, s Stores, log *slog.Logger) *training.Pipeline {
 	p := als.DefaultParams()
-	p.Factors, p.Iterations = cfg.TrainFactors, cfg.TrainIterations
+	p.Factors, p.Iterations, p.Solver = cfg.TrainFactors, cfg.TrainIterations, cfg.TrainSolver
 	return &training.Pipeline{
 		Config: training.Config{
 			Params: p, Tune: cfg.TrainTune, TuneBudget: cfg.TrainTuneBudget, GateTolerance: cfg.TrainGateTolerance,
