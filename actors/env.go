@@ -55,6 +55,9 @@ type Config struct {
 	TrainSchedule cron.Schedule
 	// Shards is the number of training shard actors (default GOMAXPROCS).
 	Shards int
+	// AnalyticsBuffer caps the analytics records waiting to be written;
+	// beyond it new ones are dropped and counted (default 100,000).
+	AnalyticsBuffer int
 
 	// shardHook runs in each shard before a block is solved (tests).
 	shardHook func(*solveBlock)
@@ -91,6 +94,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.AttributionWindow <= 0 {
 		c.AttributionWindow = d.AttributionWindow
+	}
+	if c.AnalyticsBuffer <= 0 {
+		c.AnalyticsBuffer = 100_000
 	}
 	if c.Shards <= 0 {
 		c.Shards = runtime.GOMAXPROCS(0)

@@ -293,7 +293,14 @@ func (t *trainerActor) succeed(out *training.Outcome) {
 	t.job.Promoted, t.job.GateReason = out.Promoted, out.GateReason
 	if out.Model != nil {
 		t.job.ModelVersion, t.job.Metrics = out.Model.Version, out.Model.Metrics
+		t.env.Metrics.ModelNDCG.Set(out.Model.Metrics["ndcg@10"])
 	}
+	outcome := "candidate"
+	if out.Promoted {
+		outcome = "promoted"
+	}
+	t.env.Metrics.TrainingRuns.WithLabelValues(outcome).Inc()
+	t.env.Metrics.TrainingSeconds.Observe(t.job.FinishedAt.Sub(t.job.StartedAt).Seconds())
 	t.run = &trainRun{phaseStart: t.run.phaseStart}
 	t.env.Logger.Info("training finished", "job", t.job.ID, "model", t.job.ModelVersion, "promoted", out.Promoted,
 		"gate", out.GateReason, "seconds", t.job.FinishedAt.Sub(t.job.StartedAt).Seconds())
@@ -305,6 +312,7 @@ func (t *trainerActor) fail(err error) {
 	}
 	t.enterPhase(training.PhaseDone)
 	t.job.State, t.job.FinishedAt, t.job.Error = training.JobFailed, t.env.Now(), err.Error()
+	t.env.Metrics.TrainingRuns.WithLabelValues("failed").Inc()
 	t.run = &trainRun{phaseStart: t.run.phaseStart}
 	t.env.Logger.Error("training failed; the serving model is unchanged", "job", t.job.ID, "err", err)
 }

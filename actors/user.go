@@ -96,6 +96,7 @@ func (a *userActor) apply(ctx context.Context, c actor.Context, events []domain.
 		}
 	}
 	res := &applied{}
+	var stored []domain.Interaction
 	for _, ev := range events {
 		inserted, err := a.env.Log.Append(ctx, ev)
 		if err != nil {
@@ -107,6 +108,7 @@ func (a *userActor) apply(ctx context.Context, c actor.Context, events []domain.
 			continue
 		}
 		res.Inserted++
+		stored = append(stored, ev)
 		a.dirty = true
 		a.prefs.Add(ev)
 		a.seen[ev.MovieID] = struct{}{}
@@ -121,7 +123,28 @@ func (a *userActor) apply(ctx context.Context, c actor.Context, events []domain.
 	if a.dirty {
 		res.Err = errors.Join(res.Err, a.sync(ctx))
 	}
+	if !a.dirty && len(stored) > 0 {
+		a.recordFreshness(c, stored)
+	}
 	return res
+}
+
+// recordFreshness measures, for each newly stored event, the time from its
+// arrival at the HTTP edge to the user's updated preference vector.
+func (a *userActor) recordFreshness(c actor.Context, evs []domain.Interaction) {
+	now := a.env.Now()
+	samples := make([]domain.FreshnessSample, 0, len(evs))
+	for _, ev := range evs {
+		if ev.IngestedAt.IsZero() || ev.IngestedAt.After(now) {
+			continue
+		}
+		d := now.Sub(ev.IngestedAt)
+		a.env.Metrics.Freshness.Observe(d.Seconds())
+		samples = append(samples, domain.FreshnessSample{At: now, EventID: ev.EventID, Delay: d})
+	}
+	if len(samples) > 0 {
+		c.Send(a.env.analytics, &freshness{samples: samples})
+	}
 }
 
 // sync recomputes the preference vector, stores the profile and

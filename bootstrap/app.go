@@ -7,12 +7,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/marquee-recsys/marquee/actors"
+	"github.com/marquee-recsys/marquee/analytics"
 	"github.com/marquee-recsys/marquee/adapters/kafka"
 	"github.com/marquee-recsys/marquee/openapi"
 	"github.com/marquee-recsys/marquee/telemetry"
@@ -135,7 +138,10 @@ func (a *App) start(ctx context.Context) error {
 func (a *App) listen(pub *kafka.Publisher) error {
 	mux := http.NewServeMux()
 	api := humago.New(mux, openapi.Config())
+	api.UseMiddleware(a.observeHTTP)
 	openapi.Register(api, openapi.Deps{
+		Reporter: &analytics.Service{Query: a.Stores.Reports, Catalog: a.Stores.Catalog, Popular: a.Stores.Popular,
+			Models: a.Stores.Models, Now: time.Now},
 		Publisher: pub, Recommender: a.System, Catalog: a.Stores.Catalog, Popular: a.Stores.Popular,
 		History: a.Stores.Log, Trainer: a.System, Models: a.Stores.Models, Metrics: a.Metrics, Weights: a.Config.Weights,
 		AcceptUnknownMovies: a.Config.AcceptUnknownMovies,
@@ -174,6 +180,14 @@ func (a *App) listen(pub *kafka.Publisher) error {
 	// actors they talk to stop.
 	a.onStop(func(ctx context.Context) error { return a.server.Shutdown(ctx) })
 	return nil
+}
+
+// observeHTTP records every API request's latency by route (the path
+// template, so user ids do not explode the label set), method and status.
+func (a *App) observeHTTP(ctx huma.Context, next func(huma.Context)) {
+	start := time.Now()
+	next(ctx)
+	a.Metrics.HTTP.WithLabelValues(ctx.Operation().Path, ctx.Method(), strconv.Itoa(ctx.Status())).Observe(time.Since(start).Seconds())
 }
 
 // URL is the base URL the node serves on.

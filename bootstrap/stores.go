@@ -21,6 +21,7 @@ type Stores struct {
 	Popular   ports.PopularStore
 	Catalog   ports.Catalog
 	Analytics ports.AnalyticsSink
+	Reports   ports.AnalyticsQuery // the same store as Analytics, read side
 	Models    ports.ModelStore
 	Archive   ports.Archive
 
@@ -49,7 +50,7 @@ func OpenStores(ctx context.Context, cfg Config, logger *slog.Logger) (s Stores,
 		}
 		closers = append(closers, db.Close)
 		s.Log, s.Profiles, s.Vectors, s.Batch = db.Interactions(), db.Profiles(), db.Vectors(), db.Batch()
-		s.Popular, s.Catalog, s.Analytics, s.Models = db.Popular(), db.Catalog(), db.Analytics(), db.Models()
+		s.Popular, s.Catalog, s.Analytics, s.Reports, s.Models = db.Popular(), db.Catalog(), db.Analytics(), db.Analytics(), db.Models()
 		pings = append(pings, func(ctx context.Context) error { return db.Pool().Ping(ctx) })
 		logger.Info("using PostgreSQL", "schema", db.Schema(), "pgvector", db.VectorVersion())
 	}
@@ -79,10 +80,11 @@ func OpenStores(ctx context.Context, cfg Config, logger *slog.Logger) (s Stores,
 
 // memoryStores returns the in-memory adapter of every port.
 func memoryStores(cfg Config) Stores {
+	a := memory.NewAnalytics()
 	return Stores{
 		Log: memory.NewInteractionLog(), Profiles: memory.NewProfileStore(), Cache: memory.NewCache(nil),
 		Vectors: memory.NewVectorIndex(), Batch: memory.NewBatchStore(), Popular: memory.NewPopularStore(cfg.Popularity),
-		Catalog: memory.NewCatalog(), Analytics: memory.NewAnalytics(), Models: memory.NewModelStore(),
+		Catalog: memory.NewCatalog(), Analytics: a, Reports: a, Models: memory.NewModelStore(),
 		Archive: memory.NewArchive(),
 	}
 }

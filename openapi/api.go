@@ -32,6 +32,7 @@ type Deps struct {
 	History     ports.InteractionLog
 	Trainer     Trainer
 	Models      ports.ModelStore
+	Reporter    Reporter
 	Metrics     *telemetry.Metrics
 	Weights     domain.Weights
 	// AcceptUnknownMovies lets events name movies not in the catalog
@@ -67,6 +68,7 @@ func Config() huma.Config {
 		{Name: "users", Description: "What Marquee knows about a user."},
 		{Name: "health", Description: "Liveness and readiness probes."},
 		{Name: "admin", Description: "Training and the model registry."},
+		{Name: "analytics", Description: "Click-through, coverage, latency and freshness of what was served."},
 	}
 	return cfg
 }
@@ -85,6 +87,7 @@ func Register(api huma.API, d Deps) {
 	registerUsers(api, d)
 	registerHealth(api, d)
 	registerAdmin(api, d)
+	registerAnalytics(api, d)
 }
 
 // serverError maps port errors to problems: an unreachable backend is a

@@ -2,6 +2,7 @@ package ports
 
 import (
 	"context"
+	"time"
 
 	"github.com/marquee-recsys/marquee/domain"
 )
@@ -15,4 +16,20 @@ type AnalyticsSink interface {
 	ServedList(ctx context.Context, recLogID string) (domain.Served, error)
 	// RecordFeedback stores attributed feedback; a repeated EventID is ignored.
 	RecordFeedback(ctx context.Context, fb ...domain.Feedback) error
+	// RecordFreshness stores event-to-vector delays.
+	RecordFreshness(ctx context.Context, samples ...domain.FreshnessSample) error
+}
+
+// AnalyticsQuery aggregates what the sink stored.
+type AnalyticsQuery interface {
+	// Summary aggregates the lists served in [q.From, q.To): impressions,
+	// clicks and CTR in total, by answering tier (with the tier's share of
+	// requests and its latency percentiles), by model version and per
+	// period; the number of distinct movies recommended; and the freshness
+	// percentiles of the samples in the window. Catalog size, coverage,
+	// diversity and novelty need the catalog and are left zero.
+	Summary(ctx context.Context, q domain.SummaryQuery) (domain.Summary, error)
+	// RecentLists returns the movies of up to limit of the most recent
+	// lists served in [from, to), newest first.
+	RecentLists(ctx context.Context, from, to time.Time, limit int) ([][]domain.MovieID, error)
 }

@@ -25,6 +25,14 @@ type Metrics struct {
 	UserActors     prometheus.Gauge
 	Feedback       *prometheus.CounterVec // attributed or not
 	AnalyticsErrs  prometheus.Counter
+	// AnalyticsDropped counts records dropped because the analytics
+	// buffer overflowed (it should stay 0 under normal load).
+	AnalyticsDropped prometheus.Counter
+	Freshness        prometheus.Histogram
+	HTTP             *prometheus.HistogramVec // by route, method, status
+	ModelNDCG        prometheus.Gauge
+	TrainingSeconds  prometheus.Histogram
+	TrainingRuns     *prometheus.CounterVec // by outcome
 }
 
 // latencyBuckets span 50µs to 2.5s: the cache tier lives at the bottom,
@@ -75,8 +83,28 @@ func New() *Metrics {
 		AnalyticsErrs: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "marquee_analytics_write_errors_total", Help: "Failed writes of recommendation logs or feedback.",
 		}),
+		AnalyticsDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "marquee_analytics_dropped_total", Help: "Analytics records dropped because the write buffer was full.",
+		}),
+		Freshness: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "marquee_freshness_seconds", Help: "Time from an event's arrival to the user's updated preference vector.",
+			Buckets: latencyBuckets,
+		}),
+		HTTP: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "marquee_http_request_seconds", Help: "HTTP request latency by route, method and status.", Buckets: latencyBuckets,
+		}, []string{"route", "method", "status"}),
+		ModelNDCG: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "marquee_model_ndcg_at_10", Help: "Holdout NDCG@10 of the last trained model.",
+		}),
+		TrainingSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "marquee_training_seconds", Help: "Duration of training jobs.", Buckets: prometheus.ExponentialBuckets(1, 2, 14),
+		}),
+		TrainingRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "marquee_training_runs_total", Help: "Training jobs by outcome (promoted, candidate, failed).",
+		}, []string{"outcome"}),
 	}
 	reg.MustRegister(m.RecsServed, m.TierErrors, m.TierLatency, m.EventsApplied, m.EventsDup, m.EventsAccepted,
-		m.EventsRejected, m.IngestFailures, m.FoldIn, m.UserActors, m.Feedback, m.AnalyticsErrs)
+		m.EventsRejected, m.IngestFailures, m.FoldIn, m.UserActors, m.Feedback, m.AnalyticsErrs, m.AnalyticsDropped,
+		m.Freshness, m.HTTP, m.ModelNDCG, m.TrainingSeconds, m.TrainingRuns)
 	return m
 }

@@ -8,14 +8,22 @@ import (
 	"github.com/marquee-recsys/marquee/ports"
 )
 
-var _ ports.AnalyticsSink = (*Analytics)(nil)
+var (
+	_ ports.AnalyticsSink  = (*Analytics)(nil)
+	_ ports.AnalyticsQuery = (*Analytics)(nil)
+)
 
-// Analytics keeps served lists and feedback in memory.
+// maxFreshness bounds the freshness samples kept (the oldest are dropped):
+// the embedded mode must not grow without bound.
+const maxFreshness = 1 << 20
+
+// Analytics keeps served lists, feedback and freshness in memory.
 type Analytics struct {
-	mu       sync.RWMutex
-	served   map[string]domain.Served
-	feedback []domain.Feedback
-	fbIDs    map[string]struct{}
+	mu        sync.RWMutex
+	served    map[string]domain.Served
+	feedback  []domain.Feedback
+	fbIDs     map[string]struct{}
+	freshness []domain.FreshnessSample
 }
 
 // NewAnalytics returns an empty sink.

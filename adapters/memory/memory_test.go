@@ -67,3 +67,8 @@ func TestArchive(t *testing.T) {
 	t.Parallel()
 	porttest.Archive(t, func(*testing.T) ports.Archive { return memory.NewArchive() })
 }
+
+func TestAnalyticsQuery(t *testing.T) {
+	t.Parallel()
+	porttest.AnalyticsQuery(t, func(*testing.T) porttest.Analytics { return memory.NewAnalytics() })
+}
