@@ -90,7 +90,10 @@ func (a *App) start(ctx context.Context) error {
 		return fmt.Errorf("kafka publisher: %w", err)
 	}
 	a.onStop(func(context.Context) error { pub.Close(); return nil })
-	consumer, err := kafka.NewConsumer(brokers, cfg.KafkaTopic, cfg.KafkaGroup, kopts...)
+	consumer, err := kafka.NewConsumer(brokers, cfg.KafkaTopic, cfg.KafkaGroup, append(kopts,
+		kafka.WithLagObserver(func(_ string, partition int32, lag int64) {
+			a.Metrics.ConsumerLag.WithLabelValues(strconv.Itoa(int(partition))).Set(float64(lag))
+		}))...)
 	if err != nil {
 		return fmt.Errorf("kafka consumer: %w", err)
 	}

@@ -33,6 +33,7 @@ type Metrics struct {
 	ModelNDCG        prometheus.Gauge
 	TrainingSeconds  prometheus.Histogram
 	TrainingRuns     *prometheus.CounterVec // by outcome
+	ConsumerLag      *prometheus.GaugeVec   // by partition
 }
 
 // latencyBuckets span 50µs to 2.5s: the cache tier lives at the bottom,
@@ -102,9 +103,12 @@ func New() *Metrics {
 		TrainingRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "marquee_training_runs_total", Help: "Training jobs by outcome (promoted, candidate, failed).",
 		}, []string{"outcome"}),
+		ConsumerLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "marquee_kafka_consumer_lag", Help: "Events waiting in each partition after the last poll.",
+		}, []string{"partition"}),
 	}
 	reg.MustRegister(m.RecsServed, m.TierErrors, m.TierLatency, m.EventsApplied, m.EventsDup, m.EventsAccepted,
 		m.EventsRejected, m.IngestFailures, m.FoldIn, m.UserActors, m.Feedback, m.AnalyticsErrs, m.AnalyticsDropped,
-		m.Freshness, m.HTTP, m.ModelNDCG, m.TrainingSeconds, m.TrainingRuns)
+		m.Freshness, m.HTTP, m.ModelNDCG, m.TrainingSeconds, m.TrainingRuns, m.ConsumerLag)
 	return m
 }

@@ -139,6 +139,13 @@ func (c *Consumer) poll(ctx context.Context, cl *kgo.Client) (records []*kgo.Rec
 			c.cfg.logger.Warn("fetch failed", "topic", topic, "partition", partition, "err", err)
 		}
 	})
+	if c.cfg.onLag != nil {
+		fetches.EachPartition(func(p kgo.FetchTopicPartition) {
+			if n := len(p.Records); n > 0 {
+				c.cfg.onLag(p.Topic, p.Partition, max(0, p.HighWatermark-p.Records[n-1].Offset-1))
+			}
+		})
+	}
 	return fetches.Records(), failed
 }
 

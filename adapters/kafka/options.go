@@ -27,6 +27,7 @@ type config struct {
 	commitTimeout   time.Duration
 	onAssigned      func(topic string, partitions []int32)
 	onRevoked       func(topic string, partitions []int32)
+	onLag           func(topic string, partition int32, lag int64)
 	extra           []kgo.Opt
 }
 
@@ -168,6 +169,13 @@ func WithRetryBackoff(initial, limit time.Duration) Option {
 // stream. fn must be fast: it runs inside the rebalance.
 func WithPartitionsAssigned(fn func(topic string, partitions []int32)) Option {
 	return func(c *config) { c.onAssigned = fn }
+}
+
+// WithLagObserver calls fn after every poll with, for each partition that
+// returned records, how many records remain after the last one fetched
+// (the high watermark minus the next offset): the consumer's lag.
+func WithLagObserver(fn func(topic string, partition int32, lag int64)) Option {
+	return func(c *config) { c.onLag = fn }
 }
 
 // WithPartitionsRevoked calls fn, once per topic, when partitions are taken
