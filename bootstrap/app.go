@@ -15,8 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/marquee-recsys/marquee/actors"
-	"github.com/marquee-recsys/marquee/analytics"
 	"github.com/marquee-recsys/marquee/adapters/kafka"
+	"github.com/marquee-recsys/marquee/analytics"
 	"github.com/marquee-recsys/marquee/openapi"
 	"github.com/marquee-recsys/marquee/telemetry"
 	"github.com/marquee-recsys/marquee/training"
