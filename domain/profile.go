@@ -36,6 +36,24 @@ func (p *Preferences) Add(i Interaction) {
 	}
 }
 
+// MovieTotal is a user's archived interactions with one movie, summed:
+// what the hot table no longer holds once events are archived.
+type MovieTotal struct {
+	MovieID MovieID   `json:"movie_id"`
+	Weight  float64   `json:"weight"`
+	Events  int       `json:"events"`
+	Last    time.Time `json:"last"`
+}
+
+// AddTotal folds archived interactions into the preferences.
+func (p *Preferences) AddTotal(t MovieTotal) {
+	p.Weights[t.MovieID] += t.Weight
+	p.Events += t.Events
+	if t.Last.After(p.LastEventAt) {
+		p.LastEventAt = t.Last
+	}
+}
+
 // Seen returns the set of movies the user interacted with in any way.
 func (p *Preferences) Seen() MovieSet {
 	s := make(MovieSet, len(p.Weights))

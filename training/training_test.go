@@ -18,40 +18,6 @@ import (
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func TestLoadCountsAnEventInTwoSourcesOnce(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	hot, archive := memory.NewInteractionLog(), memory.NewArchive()
-	day := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
-	evs := []domain.Interaction{
-		{EventID: "a", UserID: "u1", MovieID: "m1", Type: domain.EventClick, Weight: 2, Time: day},
-		{EventID: "b", UserID: "u1", MovieID: "m1", Type: domain.EventLike, Weight: 4, Time: day.Add(time.Hour)},
-		{EventID: "c", UserID: "u2", MovieID: "m2", Type: domain.EventDislike, Weight: -4, Time: day},
-	}
-	if _, err := archive.WriteDay(ctx, day, evs[:2]); err != nil {
-		t.Fatal(err)
-	}
-	for _, ev := range evs[1:] { // "b" is in both, as after a crash between archive write and delete
-		if _, err := hot.Append(ctx, ev); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ds, err := Load(ctx, archive.Scan, hot.Scan)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ds.Events != 3 || len(ds.Users) != 2 || len(ds.Movies) != 2 || ds.Matrix.NNZ() != 2 {
-		t.Fatalf("dataset: %d events, %d users, %d movies, %d entries", ds.Events, len(ds.Users), len(ds.Movies), ds.Matrix.NNZ())
-	}
-	cols, vals := ds.Matrix.Row(0)
-	if len(cols) != 1 || vals[0] != 6 || ds.Times[0] != day.Add(time.Hour).Unix() {
-		t.Fatalf("u1's row = %v %v (time %v), want one entry of 6 at the later event", cols, vals, ds.Times[0])
-	}
-	if ds.UserEvents[0] != 2 || !ds.UserLast[0].Equal(day.Add(time.Hour)) {
-		t.Fatalf("u1: %d events, last %v", ds.UserEvents[0], ds.UserLast[0])
-	}
-}
-
 // world is a synthetic dataset in memory stores and a pipeline over them.
 type world struct {
 	p     *Pipeline

@@ -68,6 +68,11 @@ func TestArchive(t *testing.T) {
 	porttest.Archive(t, func(*testing.T) ports.Archive { return memory.NewArchive() })
 }
 
+func TestArchiveLedger(t *testing.T) {
+	t.Parallel()
+	porttest.ArchiveLedger(t, func(*testing.T) porttest.HotTable { return memory.NewInteractionLog() })
+}
+
 func TestAnalyticsQuery(t *testing.T) {
 	t.Parallel()
 	porttest.AnalyticsQuery(t, func(*testing.T) porttest.Analytics { return memory.NewAnalytics() })

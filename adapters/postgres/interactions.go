@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -120,4 +121,118 @@ func scanInteraction(row pgx.CollectableRow) (domain.Interaction, error) {
 		ev.RecLogID = *recLogID
 	}
 	return ev, nil
+}
+
+var _ ports.ArchiveLedger = (*InteractionLog)(nil)
+
+// Pending implements ports.ArchiveLedger: the oldest event before the
+// cutoff names the day (one probe of the ts index), then one range scan of
+// that day up to the cutoff, in (ts, event_id) order.
+func (l *InteractionLog) Pending(ctx context.Context, before time.Time, limit int) ([]domain.Interaction, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("postgres: pending: limit %d: %w", limit, domain.ErrInvalid)
+	}
+	var oldest *time.Time
+	err := l.pool.QueryRow(ctx, `SELECT min(ts) FROM rt_user_interactions WHERE ts < $1`, before).Scan(&oldest)
+	if err != nil {
+		return nil, wrap("pending: oldest event", err)
+	}
+	if oldest == nil {
+		return []domain.Interaction{}, nil
+	}
+	day := oldest.UTC().Truncate(24 * time.Hour)
+	end := day.Add(24 * time.Hour)
+	if before.Before(end) {
+		end = before
+	}
+	rows, err := l.pool.Query(ctx, `SELECT `+interactionColumns+` FROM rt_user_interactions
+		WHERE ts >= $1 AND ts < $2 ORDER BY ts, event_id LIMIT $3`, day, end, limit)
+	if err != nil {
+		return nil, wrap("pending", err)
+	}
+	out, err := pgx.CollectRows(rows, scanInteraction)
+	if err != nil {
+		return nil, wrap("pending", err)
+	}
+	return out, nil
+}
+
+// Commit implements ports.ArchiveLedger in one transaction: the manifest
+// row first (a key already there means an earlier attempt committed, and
+// nothing is done), then one DELETE of the ids through the primary key
+// (= ANY of one array parameter: a single round trip for 100K ids). If it
+// deletes fewer rows than named, another archiver got there first: the
+// transaction rolls back and the error wraps ports.ErrConflict.
+func (l *InteractionLog) Commit(ctx context.Context, f ports.ArchiveFile, eventIDs []string) error {
+	if f.Key == "" {
+		return fmt.Errorf("postgres: commit: file without a key: %w", domain.ErrInvalid)
+	}
+	err := pgx.BeginFunc(ctx, l.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO archive_manifest (key, day, rows, bytes, min_ts, max_ts, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO NOTHING`,
+			f.Key, f.Day.UTC().Format(time.DateOnly), f.Rows, f.Bytes, f.MinTime, f.MaxTime, f.CreatedAt)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		// The totals first, from the rows about to go; a conflict below
+		// rolls them back with everything else.
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO archived_totals (user_id, movie_id, weight, events, last_ts)
+			SELECT user_id, movie_id, sum(weight), count(*), max(ts)
+			FROM rt_user_interactions WHERE event_id = ANY($1::text[])
+			GROUP BY user_id, movie_id
+			ON CONFLICT (user_id, movie_id) DO UPDATE SET
+				weight = archived_totals.weight + excluded.weight,
+				events = archived_totals.events + excluded.events,
+				last_ts = greatest(archived_totals.last_ts, excluded.last_ts)`, eventIDs); err != nil {
+			return err
+		}
+		tag, err = tx.Exec(ctx, `DELETE FROM rt_user_interactions WHERE event_id = ANY($1::text[])`, eventIDs)
+		if err != nil {
+			return err
+		}
+		if n := tag.RowsAffected(); n != int64(len(eventIDs)) {
+			return fmt.Errorf("%d of the %d rows of %s are no longer in the hot table: %w", int64(len(eventIDs))-n, len(eventIDs), f.Key, ports.ErrConflict)
+		}
+		return nil
+	})
+	if errors.Is(err, ports.ErrConflict) {
+		return fmt.Errorf("postgres: commit: %w", err)
+	}
+	return wrap("commit "+f.Key, err)
+}
+
+// ArchivedTotals implements ports.ArchiveLedger.
+func (l *InteractionLog) ArchivedTotals(ctx context.Context, user domain.UserID) ([]domain.MovieTotal, error) {
+	rows, err := l.pool.Query(ctx, `SELECT movie_id, weight, events, last_ts FROM archived_totals
+		WHERE user_id = $1 ORDER BY movie_id`, string(user))
+	if err != nil {
+		return nil, wrap("archived totals", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.MovieTotal, error) {
+		var t domain.MovieTotal
+		err := row.Scan(&t.MovieID, &t.Weight, &t.Events, &t.Last)
+		t.Last = t.Last.UTC()
+		return t, err
+	})
+	return out, wrap("archived totals", err)
+}
+
+// Files implements ports.ArchiveLedger.
+func (l *InteractionLog) Files(ctx context.Context) ([]ports.ArchiveFile, error) {
+	rows, err := l.pool.Query(ctx, `SELECT key, day, rows, bytes, min_ts, max_ts, created_at
+		FROM archive_manifest ORDER BY day, created_at, key`)
+	if err != nil {
+		return nil, wrap("archive files", err)
+	}
+	files, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (ports.ArchiveFile, error) {
+		var f ports.ArchiveFile
+		err := row.Scan(&f.Key, &f.Day, &f.Rows, &f.Bytes, &f.MinTime, &f.MaxTime, &f.CreatedAt)
+		f.Day, f.MinTime, f.MaxTime, f.CreatedAt = f.Day.UTC(), f.MinTime.UTC(), f.MaxTime.UTC(), f.CreatedAt.UTC()
+		return f, err
+	})
+	if err != nil {
+		return nil, wrap("archive files", err)
+	}
+	return files, nil
 }
