@@ -1,15 +1,12 @@
 package bootstrap
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +14,7 @@ import (
 
 	"github.com/marquee-recsys/marquee/adapters/memory"
 	"github.com/marquee-recsys/marquee/adapters/postgres"
+	"github.com/marquee-recsys/marquee/clients/go/marquee"
 )
 
 // feedbackCount counts the feedback rows attributed to a served list.
@@ -73,40 +71,49 @@ func startAppEnv(t *testing.T, env map[string]string) *App {
 	return app
 }
 
-type recs struct {
-	Tier     string `json:"tier"`
-	RecLogID string `json:"rec_log_id"`
-	Items    []struct {
-		MovieID string `json:"movie_id"`
-	} `json:"items"`
-}
-
-func getRecs(t *testing.T, base, user string, n int) recs {
+// client is the generated Go SDK pointed at app: the end-to-end tests
+// talk to Marquee the way a client application does.
+func client(t *testing.T, app *App) *marquee.ClientWithResponses {
 	t.Helper()
-	resp, err := http.Get(fmt.Sprintf("%s/api/recommendations?user_id=%s&n=%d", base, user, n))
+	c, err := marquee.NewClientWithResponses(app.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	var r recs
-	if resp.StatusCode != 200 || json.NewDecoder(resp.Body).Decode(&r) != nil {
-		t.Fatalf("GET recommendations: %d", resp.StatusCode)
-	}
-	return r
+	return c
 }
 
-func postEvents(t *testing.T, base string, body any) int {
+func getRecs(t *testing.T, c *marquee.ClientWithResponses, user string, n int) *marquee.Recommendations {
 	t.Helper()
-	b, _ := json.Marshal(body)
-	resp, err := http.Post(base+"/api/events", "application/json", bytes.NewReader(b))
+	r, err := marquee.Check(c.GetRecommendationsWithResponse(context.Background(),
+		&marquee.GetRecommendationsParams{UserID: user, N: new(int64(n))}))
+	if err != nil {
+		t.Fatalf("GET recommendations: %v", err)
+	}
+	return r.JSON200
+}
+
+// postEvents sends one event or a batch (events of more than one, or
+// batch) and returns the status code.
+func postEvents(t *testing.T, c *marquee.ClientWithResponses, batch bool, events ...marquee.EventIn) int {
+	t.Helper()
+	var body marquee.PostEventsJSONRequestBody
+	var err error
+	if batch || len(events) > 1 {
+		body, err = marquee.EventBatch(events...)
+	} else {
+		body, err = marquee.SingleEvent(events[0])
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	return resp.StatusCode
+	r, err := c.PostEventsWithResponse(context.Background(), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.StatusCode()
 }
 
-func ids(r recs) []string {
+func ids(r *marquee.Recommendations) []string {
 	out := make([]string, len(r.Items))
 	for i, it := range r.Items {
 		out[i] = it.MovieID
@@ -114,7 +121,8 @@ func ids(r recs) []string {
 	return out
 }
 
-// TestEndToEnd drives the embedded node over HTTP the way the README does:
+// TestEndToEnd drives the embedded node over HTTP, through the generated Go
+// SDK, the way the README does:
 // a new user gets popular movies; after some horror events (HTTP → Kafka →
 // user actor → fold-in) the next list comes from their vector, changed,
 // and without the movies they saw.
@@ -123,27 +131,28 @@ func TestEndToEnd(t *testing.T) {
 }
 
 func endToEnd(t *testing.T, app *App) {
-	base := app.URL()
+	ctx := context.Background()
+	c := client(t, app)
 
-	first := getRecs(t, base, "newcomer", 10)
+	first := getRecs(t, c, "newcomer", 10)
 	if first.Tier != "popular" || len(first.Items) != 10 {
 		t.Fatalf("a new user should get 10 popular movies, got %s %v", first.Tier, ids(first))
 	}
 
 	horror := []string{"the-shining-1980", "the-exorcist-1973", "halloween-1978", "alien-1979"}
-	var events []map[string]any
+	var events []marquee.EventIn
 	for i, m := range horror {
-		events = append(events, map[string]any{"event_id": fmt.Sprint("e2e-", i), "user_id": "newcomer", "movie_id": m,
-			"type": "watch_complete", "rec_log_id": first.RecLogID})
+		events = append(events, marquee.EventIn{EventID: new(fmt.Sprint("e2e-", i)), UserID: "newcomer", MovieID: m,
+			Type: marquee.EventInTypeWatchComplete, RecLogID: &first.RecLogID})
 	}
-	if code := postEvents(t, base, map[string]any{"events": events}); code != http.StatusAccepted {
+	if code := postEvents(t, c, true, events...); code != http.StatusAccepted {
 		t.Fatalf("POST events: %d", code)
 	}
 
-	var after recs
+	var after *marquee.Recommendations
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		after = getRecs(t, base, "newcomer", 10)
+		after = getRecs(t, c, "newcomer", 10)
 		if after.Tier == "vector" || time.Now().After(deadline) {
 			break
 		}
@@ -162,23 +171,21 @@ func endToEnd(t *testing.T, app *App) {
 	}
 
 	// Retrying the same events (same event_id) changes nothing.
-	if code := postEvents(t, base, map[string]any{"events": events}); code != http.StatusAccepted {
+	if code := postEvents(t, c, true, events...); code != http.StatusAccepted {
 		t.Fatalf("retry: %d", code)
 	}
 	waitFor(t, "redelivered events seen as duplicates", func() bool { return testutil.ToFloat64(app.Metrics.EventsDup) == 4 })
-	resp, err := http.Get(base + "/api/users/newcomer/history")
+	hist, err := marquee.Check(c.GetUserHistoryWithResponse(ctx, "newcomer", nil))
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(body), `"total":4`) {
-		t.Fatalf("history after a retried batch: %s", body)
+	if hist.JSON200.Total != 4 {
+		t.Fatalf("history after a retried batch: %s", hist.Body)
 	}
 
 	// The cache answers the next request, and the served lists were logged
 	// with the clicks attributed.
-	if again := getRecs(t, base, "newcomer", 10); again.Tier != "cache" {
+	if again := getRecs(t, c, "newcomer", 10); again.Tier != "cache" {
 		t.Fatalf("repeat request served by %s, want cache", again.Tier)
 	}
 	waitFor(t, "served lists logged and feedback attributed", func() bool {
@@ -189,8 +196,15 @@ func endToEnd(t *testing.T, app *App) {
 		}
 		return feedbackCount(t, app, first.RecLogID) == 4
 	})
-	for _, path := range []string{"/healthz", "/readyz", "/openapi.yaml", "/docs", "/metrics"} {
-		resp, err := http.Get(base + path)
+	if live, err := marquee.Check(c.GetHealthzWithResponse(ctx)); err != nil || live.JSON200.Status != "ok" {
+		t.Fatalf("GET /healthz: %v", err)
+	}
+	if ready, err := marquee.Check(c.GetReadyzWithResponse(ctx)); err != nil || ready.JSON200.Status != "ready" {
+		t.Fatalf("GET /readyz: %v", err)
+	}
+	// Not operations of the contract, so not in the SDK: plain HTTP.
+	for _, path := range []string{"/openapi.yaml", "/docs", "/metrics"} {
+		resp, err := http.Get(app.URL() + path)
 		if err != nil || resp.StatusCode != 200 {
 			t.Fatalf("GET %s: %v %v", path, err, resp.StatusCode)
 		}
@@ -202,7 +216,7 @@ func endToEnd(t *testing.T, app *App) {
 // malformed event is refused with a problem document and is not stored.
 func TestBadInputNeverReachesKafka(t *testing.T) {
 	app := startApp(t, 50)
-	code := postEvents(t, app.URL(), map[string]any{"user_id": "u1", "movie_id": "no-such-movie", "type": "click"})
+	code := postEvents(t, client(t, app), false, marquee.EventIn{UserID: "u1", MovieID: "no-such-movie", Type: marquee.EventInTypeClick})
 	if code != http.StatusUnprocessableEntity {
 		t.Fatalf("unknown movie: %d", code)
 	}
@@ -227,58 +241,52 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// TestTrainingOverHTTP starts a job through the admin API, follows it to
-// the end and finds the new model serving in the registry.
+// TestTrainingOverHTTP starts a job through the admin API (with the SDK),
+// follows it to the end and finds the new model serving in the registry.
 func TestTrainingOverHTTP(t *testing.T) {
 	app := startApp(t, 200)
-	base := app.URL()
-	resp, err := http.Post(base+"/api/admin/train", "application/json", strings.NewReader(`{"tune":false}`))
+	ctx := context.Background()
+	c := client(t, app)
+	resp, err := c.PostTrainWithResponse(ctx, marquee.Options{Tune: new(false)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var started struct {
-		Job     struct{ ID, State string }
-		Started bool
+	if resp.StatusCode() != http.StatusAccepted || !resp.JSON202.Started || resp.JSON202.Job.ID == "" {
+		t.Fatalf("POST /api/admin/train: %d %s", resp.StatusCode(), resp.Body)
 	}
-	err = json.NewDecoder(resp.Body).Decode(&started)
-	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusAccepted || !started.Started || started.Job.ID == "" {
-		t.Fatalf("POST /api/admin/train: %d %+v %v", resp.StatusCode, started, err)
-	}
-	var job struct {
-		State        string
-		ModelVersion string `json:"model_version"`
-		Iteration    int
-		Promoted     bool
-		Metrics      map[string]float64
-	}
+	started := resp.JSON202
+	var job *marquee.Job
 	waitFor(t, "the job to end", func() bool {
-		r, err := http.Get(base + "/api/admin/train/" + started.Job.ID)
+		r, err := marquee.Check(c.GetTrainJobWithResponse(ctx, started.Job.ID))
 		if err != nil {
 			return false
 		}
-		defer r.Body.Close()
-		return json.NewDecoder(r.Body).Decode(&job) == nil && (job.State == "succeeded" || job.State == "failed")
+		job = r.JSON200
+		return job.State == "succeeded" || job.State == "failed"
 	})
 	if job.State != "succeeded" || !job.Promoted || job.Iteration != 15 || job.Metrics["ndcg@10"] <= job.Metrics["popularity_ndcg@10"] {
 		t.Fatalf("job = %+v", job)
 	}
-	r, err := http.Get(base + "/api/admin/models")
+	models, err := marquee.Check(c.ListModelsWithResponse(ctx))
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, _ := io.ReadAll(r.Body)
-	r.Body.Close()
-	if !strings.Contains(string(body), `"version":"`+job.ModelVersion+`"`) || !strings.Contains(string(body), `"status":"serving"`) ||
-		!strings.Contains(string(body), `"status":"retired"`) {
-		t.Fatalf("registry: %s", body)
+	statuses := map[string]bool{}
+	found := false
+	for _, m := range models.JSON200.Models {
+		found = found || job.ModelVersion != nil && m.Version == *job.ModelVersion
+		if m.Status != nil {
+			statuses[*m.Status] = true
+		}
 	}
-	r, err = http.Get(base + "/api/admin/train/train-nope")
+	if !found || !statuses["serving"] || !statuses["retired"] {
+		t.Fatalf("registry: %s", models.Body)
+	}
+	r, err := c.GetTrainJobWithResponse(ctx, "train-nope")
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Body.Close()
-	if r.StatusCode != http.StatusNotFound {
-		t.Fatalf("unknown job: %d", r.StatusCode)
+	if r.StatusCode() != http.StatusNotFound || r.ApplicationProblemJSON404 == nil {
+		t.Fatalf("unknown job: %d", r.StatusCode())
 	}
 }

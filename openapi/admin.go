@@ -60,7 +60,9 @@ func registerAdmin(api huma.API, d Deps) {
 			"while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule. " +
 			"The optional body {\"tune\": false} skips the hyperparameter search for this run.",
 		Tags: []string{"admin"}, DefaultStatus: http.StatusAccepted,
-		Errors: []int{http.StatusServiceUnavailable},
+		Errors:      []int{http.StatusServiceUnavailable},
+		RequestBody: jsonBody(training.Options{Tune: new(false)}),
+		Responses:   success(http.StatusAccepted, "The job that was started, or the one already running.", exampleTrainStarted()),
 	}, func(ctx context.Context, in *trainInput) (*trainOutput, error) {
 		var opts training.Options
 		if in.Body != nil {
@@ -74,11 +76,18 @@ func registerAdmin(api huma.API, d Deps) {
 		out.Body.Job, out.Body.Started = job, started
 		return out, nil
 	})
+	problemExamples(api, http.MethodPost, "/api/admin/train",
+		exampleProblem(http.StatusUnprocessableEntity, "validation failed",
+			&huma.ErrorDetail{Location: "body.tune", Message: "expected boolean", Value: "yes"}),
+		exampleProblem(http.StatusServiceUnavailable, training.ErrDisabled.Error()))
 
 	huma.Register(api, huma.Operation{
 		OperationID: "get-train-job", Method: http.MethodGet, Path: "/api/admin/train/{id}",
-		Summary: "A training job", Description: "Status, phase, iteration and loss of a running or recent job.",
+		Summary: "A training job",
+		Description: "State, phase, iteration, loss, seconds per phase and, once it has ended, holdout metrics and " +
+			"whether the model was promoted, of a running or recent job (the trainer remembers the last 20).",
 		Tags: []string{"admin"}, Errors: []int{http.StatusNotFound, http.StatusServiceUnavailable},
+		Responses: success(http.StatusOK, "The job.", exampleDoneJob(exampleJobID)),
 	}, func(ctx context.Context, in *jobInput) (*jobOutput, error) {
 		job, found, err := d.Trainer.Job(ctx, in.ID)
 		if err != nil {
@@ -89,11 +98,14 @@ func registerAdmin(api huma.API, d Deps) {
 		}
 		return &jobOutput{Body: job}, nil
 	})
+	problemExamples(api, http.MethodGet, "/api/admin/train/{id}",
+		exampleProblem(http.StatusNotFound, `no training job "train-nope" (the trainer remembers the last 20)`))
 
 	huma.Register(api, huma.Operation{
 		OperationID: "get-training", Method: http.MethodGet, Path: "/api/admin/training",
 		Summary: "Training progress", Description: "The running or last job (iteration, loss, seconds per phase) and recent jobs.",
 		Tags: []string{"admin"}, Errors: []int{http.StatusServiceUnavailable},
+		Responses: success(http.StatusOK, "The current job and the recent ones.", exampleTraining()),
 	}, func(ctx context.Context, _ *struct{}) (*trainingOutput, error) {
 		cur, recent, err := d.Trainer.Training(ctx)
 		if err != nil {
@@ -111,6 +123,7 @@ func registerAdmin(api huma.API, d Deps) {
 		OperationID: "list-models", Method: http.MethodGet, Path: "/api/admin/models",
 		Summary: "Model registry", Description: "Every trained model with its parameters, timings, holdout metrics (beside the popularity baseline) and status: serving, candidate (kept back by the gate) or retired.",
 		Tags: []string{"admin"}, Errors: []int{http.StatusServiceUnavailable},
+		Responses: success(http.StatusOK, "The models, newest first.", exampleModels()),
 	}, func(ctx context.Context, _ *struct{}) (*modelsOutput, error) {
 		ms, err := d.Models.List(ctx)
 		if err != nil {

@@ -35,8 +35,9 @@ func registerAnalytics(api huma.API, d Deps) {
 			"overall, per answering tier, per model version and per period; each tier's share of requests and latency " +
 			"percentiles; catalog coverage; intra-list diversity by genre and novelty (mean popularity rank) on the most " +
 			"recent lists; freshness (event arrival to updated preference vector); and every model's holdout metrics.",
-		Tags:   []string{"analytics"},
-		Errors: []int{http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+		Tags:      []string{"analytics"},
+		Errors:    []int{http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+		Responses: success(http.StatusOK, "The report of the window.", exampleAnalytics()),
 	}, func(ctx context.Context, in *summaryInput) (*summaryOutput, error) {
 		q := domain.SummaryQuery{From: in.From, To: in.To, Granularity: domain.Granularity(in.Granularity)}
 		if q.To.IsZero() {
@@ -57,4 +58,7 @@ func registerAnalytics(api huma.API, d Deps) {
 		}
 		return &summaryOutput{Body: rep}, nil
 	})
+	problemExamples(api, http.MethodGet, "/api/analytics/summary",
+		exampleProblem(http.StatusUnprocessableEntity, "invalid window",
+			&huma.ErrorDetail{Location: "query.from", Message: "must be before to", Value: "2026-11-30T00:00:00Z"}))
 }

@@ -33,6 +33,7 @@ type Deps struct {
 	Trainer     Trainer
 	Models      ports.ModelStore
 	Reporter    Reporter
+	Archiver    Archiver
 	Metrics     *telemetry.Metrics
 	Weights     domain.Weights
 	// AcceptUnknownMovies lets events name movies not in the catalog
@@ -60,7 +61,7 @@ func Config() huma.Config {
 		"the next `GET /api/recommendations` for that user reflects them within milliseconds. " +
 		"Every list says which tier served it (cache, vector, batch or popular) and carries a " +
 		"`rec_log_id`; send it back with the events the list led to, and Marquee measures click-through."
-	cfg.Info.License = &huma.License{Name: "Apache-2.0"}
+	cfg.Info.License = &huma.License{Name: "Apache-2.0", URL: "https://www.apache.org/licenses/LICENSE-2.0"}
 	cfg.Tags = []*huma.Tag{
 		{Name: "events", Description: "Interactions between users and movies."},
 		{Name: "recommendations", Description: "Lists of movies for a user, and popular movies."},
@@ -88,6 +89,7 @@ func Register(api huma.API, d Deps) {
 	registerHealth(api, d)
 	registerAdmin(api, d)
 	registerAnalytics(api, d)
+	registerArchive(api, d)
 }
 
 // serverError maps port errors to problems: an unreachable backend is a

@@ -1,6 +1,7 @@
 package openapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -57,10 +58,17 @@ func (b *EventsBody) UnmarshalJSON(data []byte) error {
 	}
 	if raw, ok := probe["events"]; ok {
 		b.isBatch = true
+		if len(probe) > 1 {
+			for k := range probe {
+				if k != "events" {
+					return fmt.Errorf("unknown field %q beside \"events\"", k)
+				}
+			}
+		}
 		return json.Unmarshal(raw, &b.Batch)
 	}
 	b.Single = &EventIn{}
-	return json.Unmarshal(data, b.Single)
+	return decodeEvent(data, b.Single)
 }
 
 // EventResult reports what happened to one event of the request.
@@ -101,9 +109,27 @@ func registerEvents(api huma.API, d Deps) {
 		MaxBodyBytes:     1 << 20,
 		SkipValidateBody: true, // each event is validated alone, for per-item errors
 		Errors:           []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+		RequestBody: &huma.RequestBody{
+			Description: "One event, or `{\"events\": [...]}` with up to 1,000.",
+			Content: map[string]*huma.MediaType{"application/json": {
+				Schema: namedSchema(api, "EventsRequest", "One event, or a batch of them.", EventsBody{}.Schema(api.OpenAPI().Components.Schemas)),
+				Examples: map[string]*huma.Example{
+					"single": {Summary: "One event: a click on a recommended movie", Value: exampleEvent()},
+					"batch":  {Summary: "A batch: the click and a rating given later", Value: exampleEventBatch()},
+				},
+			}},
+		},
+		Responses: success(http.StatusAccepted, "The valid events are durably in the event stream; results says what happened to each.", exampleEventsAccepted()),
 	}, func(ctx context.Context, in *postEventsInput) (*EventsAccepted, error) {
 		return postEvents(ctx, d, &in.Body)
 	})
+	problemExamples(api, http.MethodPost, "/api/events",
+		exampleProblem(http.StatusUnprocessableEntity, "no event in the request is valid", &huma.ErrorDetail{
+			Location: "body.type", Value: "explode",
+			Message: "unknown event type \"explode\"; expected one of [view click like dislike rating watch_complete add_to_list]",
+		}),
+		exampleProblem(http.StatusRequestEntityTooLarge, "request body is too large limit=1048576 bytes"),
+		exampleProblem(http.StatusServiceUnavailable, "event stream unavailable; nothing was accepted: kafka: unreachable"))
 }
 
 func postEvents(ctx context.Context, d Deps, body *EventsBody) (*EventsAccepted, error) {
@@ -121,7 +147,7 @@ func postEvents(ctx context.Context, d Deps, body *EventsBody) (*EventsAccepted,
 		inputs, results = make([]EventIn, len(body.Batch)), make([]EventResult, len(body.Batch))
 		for i, raw := range body.Batch {
 			results[i].Index = i
-			if err := json.Unmarshal(raw, &inputs[i]); err != nil {
+			if err := decodeEvent(raw, &inputs[i]); err != nil {
 				results[i].Status = "rejected"
 				results[i].Errors = []*huma.ErrorDetail{{Location: prefix(i), Message: err.Error()}}
 			}
@@ -233,4 +259,19 @@ func rejectAll(d Deps, results []EventResult) error {
 	}
 	d.Metrics.EventsRejected.WithLabelValues("invalid").Add(float64(len(results)))
 	return huma.Error422UnprocessableEntity("no event in the request is valid", details...)
+}
+
+// decodeEvent decodes one event strictly: an unknown field (a typo such as
+// "movieId") is an error naming it, as the schema's
+// additionalProperties: false promises, rather than a silently empty field.
+func decodeEvent(data []byte, dst *EventIn) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return err
+	}
+	if dec.More() {
+		return fmt.Errorf("unexpected data after the event object")
+	}
+	return nil
 }

@@ -114,6 +114,9 @@ func TestPostEventsValidation(t *testing.T) {
 		{"not json", `{"user_id":`, 422, "body"},
 		{"empty batch", `{"events":[]}`, 422, "body.events"},
 		{"batch item wrong type", `{"events":[{"user_id":"u1","movie_id":"m1","type":"click","value":"five"}]}`, 422, "body.events[0]"},
+		{"unknown field", `{"user_id":"u1","movieId":"m1","type":"click"}`, 422, "body"},
+		{"unknown field in a batch item", `{"events":[{"user_id":"u1","movie_id":"m1","type":"click","extra":1}]}`, 422, "body.events[0]"},
+		{"unknown field beside events", `{"events":[{"user_id":"u1","movie_id":"m1","type":"click"}],"x":1}`, 422, "body"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

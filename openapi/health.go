@@ -16,7 +16,9 @@ type healthOutput struct {
 func registerHealth(api huma.API, d Deps) {
 	huma.Register(api, huma.Operation{
 		OperationID: "get-healthz", Method: http.MethodGet, Path: "/healthz",
-		Summary: "Liveness", Description: "200 while the process runs.", Tags: []string{"health"},
+		Summary: "Liveness", Description: "200 while the process runs: a liveness probe that never checks dependencies.",
+		Tags:      []string{"health"},
+		Responses: success(http.StatusOK, "The process runs.", exampleHealth("ok")),
 	}, func(context.Context, *struct{}) (*healthOutput, error) {
 		out := &healthOutput{}
 		out.Body.Status = "ok"
@@ -29,6 +31,7 @@ func registerHealth(api huma.API, d Deps) {
 		Description: "200 when this node can accept events and serve recommendations; 503 with the reason otherwise.",
 		Tags:        []string{"health"},
 		Errors:      []int{http.StatusServiceUnavailable},
+		Responses:   success(http.StatusOK, "The node is ready.", exampleHealth("ready")),
 	}, func(ctx context.Context, _ *struct{}) (*healthOutput, error) {
 		if d.Ready != nil {
 			if err := d.Ready(ctx); err != nil {
@@ -39,4 +42,6 @@ func registerHealth(api huma.API, d Deps) {
 		out.Body.Status = "ready"
 		return out, nil
 	})
+	problemExamples(api, http.MethodGet, "/readyz",
+		exampleProblem(http.StatusServiceUnavailable, "not ready: unable to dial: dial tcp 127.0.0.1:9092: connect: connection refused"))
 }

@@ -70,8 +70,14 @@ type listMoviesOutput struct {
 func registerMovies(api huma.API, d Deps) {
 	huma.Register(api, huma.Operation{
 		OperationID: "put-movie", Method: http.MethodPut, Path: "/api/movies/{id}",
-		Summary: "Create or replace a movie", Tags: []string{"catalog"},
-		Errors: []int{http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+		Summary: "Create or replace a movie",
+		Description: "Stores the movie under the id in the path, replacing every field of an existing one. " +
+			"Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), " +
+			"and titles in recommendation lists come from here.",
+		Tags:        []string{"catalog"},
+		Errors:      []int{http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+		RequestBody: jsonBody(MovieFields{Title: exampleMovie.Title, Year: exampleMovie.Year, Genres: exampleMovie.Genres}),
+		Responses:   success(http.StatusOK, "The movie as stored.", exampleMovie),
 	}, func(ctx context.Context, in *putMovieInput) (*movieOutput, error) {
 		m := domain.Movie{ID: domain.MovieID(in.ID), Title: in.Body.Title, Year: in.Body.Year, Genres: in.Body.Genres}
 		if err := m.Validate(); err != nil {
@@ -82,11 +88,17 @@ func registerMovies(api huma.API, d Deps) {
 		}
 		return &movieOutput{Body: fromMovie(m)}, nil
 	})
+	problemExamples(api, http.MethodPut, "/api/movies/{id}",
+		exampleProblem(http.StatusUnprocessableEntity, "validation failed",
+			&huma.ErrorDetail{Location: "body.title", Message: "expected length >= 1", Value: ""}))
 
 	huma.Register(api, huma.Operation{
 		OperationID: "get-movie", Method: http.MethodGet, Path: "/api/movies/{id}",
-		Summary: "Get a movie", Tags: []string{"catalog"},
-		Errors: []int{http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+		Summary:     "Get a movie",
+		Description: "The catalog entry of one movie; 404 when the catalog does not have it.",
+		Tags:        []string{"catalog"},
+		Errors:      []int{http.StatusNotFound, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+		Responses:   success(http.StatusOK, "The movie.", exampleMovie),
 	}, func(ctx context.Context, in *movieIDPath) (*movieOutput, error) {
 		m, err := d.Catalog.Get(ctx, domain.MovieID(in.ID))
 		if errors.Is(err, ports.ErrNotFound) {
@@ -97,6 +109,8 @@ func registerMovies(api huma.API, d Deps) {
 		}
 		return &movieOutput{Body: fromMovie(m)}, nil
 	})
+	problemExamples(api, http.MethodGet, "/api/movies/{id}",
+		exampleProblem(http.StatusNotFound, `movie "no-such-movie" is not in the catalog`))
 
 	huma.Register(api, huma.Operation{
 		OperationID: "post-movies", Method: http.MethodPost, Path: "/api/movies",
@@ -104,6 +118,8 @@ func registerMovies(api huma.API, d Deps) {
 		Description: "All or nothing: if any movie is invalid, none is stored and every problem is listed.",
 		Tags:        []string{"catalog"},
 		Errors:      []int{http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+		RequestBody: jsonBody(exampleBulkMovies()),
+		Responses:   success(http.StatusOK, "How many movies were stored.", exampleUpserted()),
 	}, func(ctx context.Context, in *bulkMoviesInput) (*bulkMoviesOutput, error) {
 		movies := make([]domain.Movie, len(in.Body.Movies))
 		var details []error
@@ -123,12 +139,18 @@ func registerMovies(api huma.API, d Deps) {
 		out.Body.Upserted = len(movies)
 		return out, nil
 	})
+	problemExamples(api, http.MethodPost, "/api/movies",
+		exampleProblem(http.StatusUnprocessableEntity, "validation failed",
+			&huma.ErrorDetail{Location: "body.movies[1].year", Message: "expected number >= 1870", Value: 1800}))
 
 	huma.Register(api, huma.Operation{
 		OperationID: "list-movies", Method: http.MethodGet, Path: "/api/movies",
-		Summary: "List the catalog", Description: "Movies ordered by id, a page at a time.",
-		Tags:   []string{"catalog"},
-		Errors: []int{http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+		Summary: "List the catalog",
+		Description: "Movies ordered by id, a page at a time: pass the next_after of a page as after to get the next one; " +
+			"the last page has no next_after.",
+		Tags:      []string{"catalog"},
+		Errors:    []int{http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+		Responses: success(http.StatusOK, "One page of the catalog.", exampleMovies()),
 	}, func(ctx context.Context, in *listMoviesInput) (*listMoviesOutput, error) {
 		page, err := d.Catalog.List(ctx, domain.MovieID(in.After), in.Limit)
 		if err != nil {
@@ -144,6 +166,9 @@ func registerMovies(api huma.API, d Deps) {
 		}
 		return out, nil
 	})
+	problemExamples(api, http.MethodGet, "/api/movies",
+		exampleProblem(http.StatusUnprocessableEntity, "validation failed",
+			&huma.ErrorDetail{Location: "query.limit", Message: "expected number <= 1000", Value: 5000}))
 }
 
 func fromMovie(m domain.Movie) Movie {

@@ -64,8 +64,9 @@ func registerRecommendations(api huma.API, d Deps) {
 			"preference vector (nearest movies by inner product), the list precomputed by the last training, " +
 			"and time-decayed popular movies. Movies the user has interacted with are never recommended. " +
 			"A failing tier is skipped; 503 only when none can answer.",
-		Tags:   []string{"recommendations"},
-		Errors: []int{http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+		Tags:      []string{"recommendations"},
+		Errors:    []int{http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+		Responses: success(http.StatusOK, "The list, the tier that served it, and its rec_log_id.", exampleRecommendations()),
 	}, func(ctx context.Context, in *recommendationsInput) (*recommendationsOutput, error) {
 		user, err := domain.ParseUserID(in.UserID)
 		if err != nil {
@@ -80,15 +81,21 @@ func registerRecommendations(api huma.API, d Deps) {
 			ModelVersion: s.List.ModelVersion, RecLogID: s.RecLogID, GeneratedAt: s.List.GeneratedAt, ServedAt: s.ServedAt,
 		}}, nil
 	})
+	problemExamples(api, http.MethodGet, "/api/recommendations",
+		exampleProblem(http.StatusUnprocessableEntity, "validation failed",
+			&huma.ErrorDetail{Location: "query.user_id", Message: "required query parameter is missing", Value: ""}),
+		exampleProblem(http.StatusServiceUnavailable, "no tier could answer: unavailable"))
 
 	huma.Register(api, huma.Operation{
 		OperationID: "get-popular",
 		Method:      http.MethodGet,
 		Path:        "/api/popular",
 		Summary:     "Popular movies",
-		Description: "Movies ranked by time-decayed interest (each event's weight halves every week by default).",
-		Tags:        []string{"recommendations"},
-		Errors:      []int{http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+		Description: "Movies ranked by time-decayed interest (each event's weight halves every week by default), " +
+			"for everyone: unlike a user's recommendations, nothing is excluded.",
+		Tags:      []string{"recommendations"},
+		Errors:    []int{http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+		Responses: success(http.StatusOK, "The most popular movies, best first.", PopularList{Items: exampleItems, GeneratedAt: exampleTime}),
 	}, func(ctx context.Context, in *popularInput) (*popularOutput, error) {
 		now := d.Now()
 		top, err := d.Popular.Top(ctx, in.N, nil, now)
@@ -100,6 +107,9 @@ func registerRecommendations(api huma.API, d Deps) {
 		}
 		return &popularOutput{Body: PopularList{Items: items(top), GeneratedAt: now}}, nil
 	})
+	problemExamples(api, http.MethodGet, "/api/popular",
+		exampleProblem(http.StatusUnprocessableEntity, "validation failed",
+			&huma.ErrorDetail{Location: "query.n", Message: "expected number <= 100", Value: 500}))
 }
 
 func items(ms []domain.ScoredMovie) []RecItem {

@@ -42,6 +42,7 @@ func registerUsers(api huma.API, d Deps) {
 		Description: "Interactions stored for the user in the hot table, newest first. Events are applied within milliseconds of their 202.",
 		Tags:        []string{"users"},
 		Errors:      []int{http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+		Responses:   success(http.StatusOK, "The newest events and how many are stored.", exampleHistory()),
 	}, func(ctx context.Context, in *historyInput) (*historyOutput, error) {
 		h, err := d.History.UserHistory(ctx, domain.UserID(in.ID))
 		if err != nil {
@@ -59,4 +60,7 @@ func registerUsers(api huma.API, d Deps) {
 		}
 		return out, nil
 	})
+	problemExamples(api, http.MethodGet, "/api/users/{id}/history",
+		exampleProblem(http.StatusUnprocessableEntity, "validation failed",
+			&huma.ErrorDetail{Location: "query.limit", Message: "expected number >= 1", Value: 0}))
 }
