@@ -21,16 +21,20 @@ build: ## Build bin/marquee
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/marquee ./cmd/marquee
 
 .PHONY: services
-services: ## Install (if missing) and start PostgreSQL 15 + pgvector and Redis on loopback (deploy/local, needs root)
+services: ## Install (if missing) and start PostgreSQL 15 + pgvector, Redis, MinIO and Chromium (deploy/local, needs root)
 	bash deploy/local/postgres.sh
 	bash deploy/local/redis.sh
+	bash deploy/local/minio.sh
+	bash deploy/local/chromium.sh
 
 .PHONY: run-services
-run-services: services ## Run Marquee on the local PostgreSQL + pgvector and Redis (Kafka stays embedded)
+run-services: services ## Run Marquee on the local PostgreSQL + pgvector, Redis and MinIO (Kafka stays embedded)
 	psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'marquee'" | grep -q 1 || \
 		psql -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE marquee"
 	MARQUEE_DATABASE_URL=$${MARQUEE_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/marquee?sslmode=disable} \
 	MARQUEE_REDIS_URL=$${MARQUEE_REDIS_URL:-redis://127.0.0.1:6379/0} \
+	MARQUEE_S3_ENDPOINT=$${MARQUEE_S3_ENDPOINT:-127.0.0.1:9000} MARQUEE_S3_ACCESS_KEY=$${MARQUEE_S3_ACCESS_KEY:-minioadmin} \
+	MARQUEE_S3_SECRET_KEY=$${MARQUEE_S3_SECRET_KEY:-minioadmin} \
 	MARQUEE_DATASET=$${MARQUEE_DATASET:-} MARQUEE_DEMO=$${MARQUEE_DEMO:-true} \
 		$(GO) run ./cmd/marquee serve
 
@@ -45,7 +49,7 @@ test-short: ## Run the tests without the race detector
 
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME (default 30s)
-	@for target in "FuzzEventsBody ./openapi" "FuzzDecode ./adapters/kafka" "FuzzRecordReader ./adapters/movielens" "FuzzParseUDataLine ./adapters/movielens" "FuzzParseUItemLine ./adapters/movielens"; do \
+	@for target in "FuzzEventsBody ./openapi" "FuzzDecode ./adapters/kafka" "FuzzRecordReader ./adapters/movielens" "FuzzParseUDataLine ./adapters/movielens" "FuzzParseUItemLine ./adapters/movielens" "FuzzDecode ./adapters/parquet"; do \
 		set -- $$target; echo "fuzz $$1 ($$2)"; \
 		$(GO) test -run='^$$' -fuzz="^$$1$$" -fuzztime=$${FUZZTIME:-30s} $$2 || exit 1; \
 	done
@@ -74,3 +78,55 @@ tidy: ## go mod tidy
 .PHONY: clean
 clean: ## Remove build outputs
 	rm -rf $(BIN)
+
+# --- SDKs (clients/) ---
+# The contract (openapi/openapi.yaml, OpenAPI 3.1, and its 3.0 form) is
+# generated from openapi/*.go; the Go SDK (clients/go/marquee, oapi-codegen
+# run with `go run`, so it is no dependency of the module) and the
+# TypeScript SDK (clients/typescript, openapi-typescript + openapi-fetch,
+# pinned in its package-lock.json) are generated from the contract.
+NPM    ?= npm
+SDK_TS := clients/typescript
+SDK_GENERATED := openapi/openapi.yaml openapi/openapi-3.0.yaml clients/go/marquee/marquee.gen.go $(SDK_TS)/src/schema.ts
+
+.PHONY: sdk
+sdk: $(SDK_TS)/node_modules/.package-lock.json ## Regenerate the OpenAPI spec (3.1 and 3.0) and both client SDKs
+	$(GO) run ./cmd/marquee openapi -o openapi/openapi.yaml
+	$(GO) generate ./clients/go/...
+	cd $(SDK_TS) && $(NPM) run --silent generate
+
+.PHONY: sdk-check
+sdk-check: ## Regenerate the spec and SDKs into the tree; fail if that changed any of them
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	for f in $(SDK_GENERATED); do mkdir -p "$$tmp/$$(dirname $$f)"; [ ! -e "$$f" ] || cp "$$f" "$$tmp/$$f"; done; \
+	$(MAKE) --no-print-directory sdk >/dev/null || exit 1; \
+	stale=0; for f in $(SDK_GENERATED); do diff -uN "$$tmp/$$f" "$$f" >/dev/null || { echo "out of date: $$f"; diff -uN "$$tmp/$$f" "$$f" | head -40; stale=1; }; done; \
+	if [ $$stale = 1 ]; then echo "the committed spec or SDKs differ from what the code generates: run make sdk and commit the result"; exit 1; fi; \
+	echo "spec and SDKs are up to date"
+
+.PHONY: sdk-test
+sdk-test: $(SDK_TS)/node_modules/.package-lock.json ## Build the TypeScript SDK and run its test against a live embedded Marquee
+	cd $(SDK_TS) && $(NPM) test
+
+.PHONY: spec-lint
+spec-lint: $(SDK_TS)/node_modules/.package-lock.json ## Lint the OpenAPI contract, 3.1 and 3.0 (Redocly CLI; rules in openapi/redocly.yaml)
+	cd $(SDK_TS) && $(NPM) run --silent lint:spec
+
+$(SDK_TS)/node_modules/.package-lock.json: $(SDK_TS)/package.json $(SDK_TS)/package-lock.json
+	cd $(SDK_TS) && $(NPM) ci --no-audit --no-fund
+# --- end SDKs ---
+
+# --- web dashboard ---
+# The dashboard's sources are in web/src; web/dist is the built bundle the
+# binary embeds (committed, so the Go build never needs Node). Node 20+.
+
+.PHONY: web
+web: ## Build the dashboard into web/dist (npm ci, node tests, esbuild bundle of Chart.js)
+	cd web && npm ci --no-audit --no-fund && npm test && npm run build
+
+.PHONY: web-check
+web-check: web ## Rebuild the dashboard and fail if web/dist differs from what is committed
+	@if [ -n "$$(git status --porcelain -- web/dist)" ]; then \
+		git status --short -- web/dist; echo "web/dist is out of date: run make web and commit it"; exit 1; \
+	fi
+# --- end web dashboard ---

@@ -16,7 +16,7 @@ import (
 const (
 	flushAt     = 512
 	flushEvery  = 100 * time.Millisecond
-	recentLists = 50_000  // served lists kept in memory for attributing feedback
+	recentLists = 50_000 // served lists kept in memory for attributing feedback
 )
 
 type flushTick struct{}

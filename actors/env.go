@@ -29,8 +29,12 @@ type Deps struct {
 	// Training, when set, runs the trainer actor (and the scheduler, if
 	// Config.TrainSchedule is set); nil means this node does not train.
 	Training TrainingPipeline
-	Metrics  *telemetry.Metrics
-	Logger   *slog.Logger
+	// Archive and Ledger, when both set, run the archiver; Ledger also
+	// gives user actors the archived part of each history.
+	Archive ports.Archive
+	Ledger  ports.ArchiveLedger
+	Metrics *telemetry.Metrics
+	Logger  *slog.Logger
 	// Now is the clock (time.Now when nil); tests move it.
 	Now func() time.Time
 }
@@ -55,6 +59,8 @@ type Config struct {
 	TrainSchedule cron.Schedule
 	// Shards is the number of training shard actors (default GOMAXPROCS).
 	Shards int
+	// Archiver tunes the archiver.
+	Archiver ArchiverConfig
 	// AnalyticsBuffer caps the analytics records waiting to be written;
 	// beyond it new ones are dropped and counted (default 100,000).
 	AnalyticsBuffer int

@@ -52,6 +52,11 @@ func (a *rootActor) Receive(c actor.Context) {
 				a.must(err)
 			}
 		}
+		if a.env.Archive != nil && a.env.Ledger != nil {
+			_, err = c.SpawnNamed(NewArchiverProps(ArchiverDeps{Ledger: a.env.Ledger, Archive: a.env.Archive,
+				Logger: a.env.Logger.With("actor", "archiver"), Now: a.env.Now}, a.env.cfg.Archiver), "archiver")
+			a.must(err)
+		}
 		if a.env.Consumer != nil {
 			_, err = c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return &ingestActor{env: a.env, users: a.users} }), "ingest")
 			a.must(err)

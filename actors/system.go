@@ -148,6 +148,9 @@ func (s *System) ask(ctx context.Context, child string, msg any) (any, error) {
 	if child == "trainer" && s.env.Training == nil {
 		return nil, training.ErrDisabled
 	}
+	if child == "archiver" && (s.env.Archive == nil || s.env.Ledger == nil) {
+		return nil, ErrArchiverDisabled
+	}
 	timeout := 5 * time.Second
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = min(timeout, time.Until(dl))
@@ -189,6 +192,13 @@ func (s *System) Stop(ctx context.Context) error {
 func (s *System) stop(ctx context.Context) error {
 	defer s.as.Shutdown()
 	defer s.cancel()
+	if s.env.Archive != nil && s.env.Ledger != nil {
+		// A run cut off mid-way leaves at most an orphan file, which the
+		// next run's cleanup removes.
+		if err := waitFuture(ctx, s.as.Root.StopFuture(s.as.NewLocalPID(rootName+"/archiver"))); err != nil {
+			return fmt.Errorf("stop archiver: %w", err)
+		}
+	}
 	if s.env.Training != nil {
 		// A running job is cancelled: the serving model is untouched until
 		// a job publishes, so stopping mid-run loses nothing.

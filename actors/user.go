@@ -70,11 +70,21 @@ func (a *userActor) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
+	var archived []domain.MovieTotal
+	if a.env.Ledger != nil {
+		if archived, err = a.env.Ledger.ArchivedTotals(ctx, a.id); err != nil {
+			return fmt.Errorf("archived history: %w", err)
+		}
+	}
 	prof, err := a.env.Profiles.Get(ctx, a.id)
 	if err != nil && !errors.Is(err, ports.ErrNotFound) {
 		return fmt.Errorf("profile: %w", err)
 	}
 	a.prefs, a.seen = domain.NewPreferences(), domain.MovieSet{}
+	for _, t := range archived {
+		a.prefs.AddTotal(t)
+		a.seen[t.MovieID] = struct{}{}
+	}
 	for _, ev := range hist {
 		a.prefs.Add(ev)
 		a.seen[ev.MovieID] = struct{}{}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/marquee-recsys/marquee/adapters/memory"
 	"github.com/marquee-recsys/marquee/domain"
 	"github.com/marquee-recsys/marquee/ports"
 )
@@ -282,5 +283,49 @@ func TestCacheOutageNeverStopsEventsNorServesStaleLists(t *testing.T) {
 	after, err := f.sys.Recommend(testCtx(t), u, 3)
 	if err != nil || after.ServedBy == domain.TierCache || slices.Contains(movieIDs(after.List), watched) {
 		t.Fatalf("after the outage the stale list came back: %s %v %v", after.ServedBy, movieIDs(after.List), err)
+	}
+}
+
+// TestArchivedHistoryIsNotForgotten archives a user's events while their
+// actor is passivated: the reloaded actor still excludes those movies and
+// folds in the same vector.
+func TestArchivedHistoryIsNotForgotten(t *testing.T) {
+	t.Parallel()
+	var log *memory.InteractionLog
+	f := newFixture(t, Config{PassivateAfter: 30 * time.Millisecond}, func(d *Deps) {
+		log = d.Log.(*memory.InteractionLog)
+		d.Ledger = log
+	})
+	f.publishModel(t, "v1")
+	u := domain.UserID("user_archived")
+	evs := []domain.Interaction{event(u, "a0", domain.EventLike), event(u, "a1", domain.EventWatchComplete), event(u, "b0", domain.EventDislike)}
+	if err := f.sys.Apply(testCtx(t), evs); err != nil {
+		t.Fatal(err)
+	}
+	before, err := f.deps.Profiles.Get(testCtx(t), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "user actor passivated", func() bool { return testutil.ToFloat64(f.deps.Metrics.UserActors) == 0 })
+	day := evs[0].Time.UTC().Truncate(24 * time.Hour)
+	ids := []string{evs[0].EventID, evs[1].EventID, evs[2].EventID}
+	if err := log.Commit(testCtx(t), ports.ArchiveFile{Key: "k1", Day: day, Rows: 3, MinTime: evs[0].Time, MaxTime: evs[2].Time, CreatedAt: t0}, ids); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := log.UserHistory(testCtx(t), u); len(h) != 0 {
+		t.Fatalf("hot history after archiving: %v", h)
+	}
+	s, err := f.sys.Recommend(testCtx(t), u, 17)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range movieIDs(s.List) {
+		if id == "a0" || id == "a1" || id == "b0" {
+			t.Fatalf("archived movie %s recommended", id)
+		}
+	}
+	after, _ := f.deps.Profiles.Get(testCtx(t), u)
+	if after.InteractionCount != 3 || !slices.Equal(after.Vector, before.Vector) {
+		t.Fatalf("profile after reload: count %d, vector %v (was %v)", after.InteractionCount, after.Vector, before.Vector)
 	}
 }

@@ -28,6 +28,9 @@ type usersActor struct {
 	stopping map[domain.UserID][]pendingMsg
 	seq      uint64
 	stopTick chan struct{}
+	// stopping is set once the router itself is stopping: its children
+	// then terminate because of that, not because they failed.
+	shuttingDown bool
 }
 
 type pendingMsg struct {
@@ -51,6 +54,7 @@ func (a *usersActor) Receive(c actor.Context) {
 	case *actor.Started:
 		a.startTicker(c)
 	case *actor.Stopping, *actor.Restarting:
+		a.shuttingDown = true
 		close(a.stopTick)
 	case userMessage:
 		u := m.user()
@@ -79,10 +83,12 @@ func (a *usersActor) Receive(c actor.Context) {
 		}
 		delete(a.owner, m.Who.Id)
 		if pid := a.active[u]; pid != nil && pid.Equal(m.Who) {
-			// Stopped by its supervisor after repeated failures.
 			delete(a.active, u)
 			delete(a.lastSeen, u)
-			a.env.Logger.Error("user actor stopped after repeated failures", "user_id", u)
+			if !a.shuttingDown {
+				// Stopped by its supervisor after repeated failures.
+				a.env.Logger.Error("user actor stopped after repeated failures", "user_id", u)
+			}
 		}
 		if buf, ok := a.stopping[u]; ok {
 			delete(a.stopping, u)

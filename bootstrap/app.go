@@ -20,6 +20,7 @@ import (
 	"github.com/marquee-recsys/marquee/openapi"
 	"github.com/marquee-recsys/marquee/telemetry"
 	"github.com/marquee-recsys/marquee/training"
+	"github.com/marquee-recsys/marquee/web"
 )
 
 // App is a running Marquee node.
@@ -115,11 +116,12 @@ func (a *App) start(ctx context.Context) error {
 
 	acfg := trainSchedule(cfg)
 	acfg.PassivateAfter, acfg.CacheTTL, acfg.TierTimeout = cfg.PassivateAfter, cfg.CacheTTL, cfg.TierTimeout
+	acfg.Archiver = archiverConfig(cfg, a.Stores)
 	a.System, err = actors.Start(acfg, actors.Deps{
 		Log: a.Stores.Log, Profiles: a.Stores.Profiles, Cache: a.Stores.Cache, Vectors: a.Stores.Vectors,
 		Batch: a.Stores.Batch, Popular: a.Stores.Popular, Catalog: a.Stores.Catalog, Analytics: a.Stores.Analytics,
 		Models: models, Consumer: consumer, Metrics: a.Metrics, Logger: a.Logger,
-		Training: NewPipeline(cfg, a.Stores, a.Logger),
+		Training: NewPipeline(cfg, a.Stores, a.Logger), Archive: a.Stores.Archive, Ledger: a.Stores.Ledger,
 	})
 	if err != nil {
 		return err
@@ -146,7 +148,7 @@ func (a *App) listen(pub *kafka.Publisher) error {
 		Reporter: &analytics.Service{Query: a.Stores.Reports, Catalog: a.Stores.Catalog, Popular: a.Stores.Popular,
 			Models: a.Stores.Models, Now: time.Now},
 		Publisher: pub, Recommender: a.System, Catalog: a.Stores.Catalog, Popular: a.Stores.Popular,
-		History: a.Stores.Log, Trainer: a.System, Models: a.Stores.Models, Metrics: a.Metrics, Weights: a.Config.Weights,
+		History: a.Stores.Log, Trainer: a.System, Archiver: a.System, Models: a.Stores.Models, Metrics: a.Metrics, Weights: a.Config.Weights,
 		AcceptUnknownMovies: a.Config.AcceptUnknownMovies,
 		// Ready when the event stream and the database answer; a down
 		// cache only costs the cache tier, so it does not count.
@@ -163,6 +165,7 @@ func (a *App) listen(pub *kafka.Publisher) error {
 		},
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Metrics.Registry, promhttp.HandlerOpts{}))
+	web.Register(mux)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/docs", http.StatusFound)
 	})

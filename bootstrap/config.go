@@ -57,6 +57,19 @@ type Config struct {
 	TierTimeout     time.Duration // MARQUEE_TIER_TIMEOUT
 	ShutdownTimeout time.Duration // MARQUEE_SHUTDOWN_TIMEOUT
 
+	HotRetention time.Duration // MARQUEE_HOT_RETENTION: age at which interactions move to the archive
+	ArchiveEvery time.Duration // MARQUEE_ARCHIVE_EVERY: period of archiving runs ("off": only on request)
+	ArchiveChunk int           // MARQUEE_ARCHIVE_CHUNK: most rows per archive file
+	ArchiveDir   string        // MARQUEE_ARCHIVE_DIR: directory of the archive when no S3 endpoint is set
+
+	S3Endpoint  string // MARQUEE_S3_ENDPOINT: host:port of S3 or MinIO (https:// prefix or MARQUEE_S3_TLS for TLS)
+	S3Bucket    string // MARQUEE_S3_BUCKET
+	S3AccessKey string // MARQUEE_S3_ACCESS_KEY
+	S3SecretKey string // MARQUEE_S3_SECRET_KEY (never logged)
+	S3TLS       bool   // MARQUEE_S3_TLS
+	S3Region    string // MARQUEE_S3_REGION
+	S3Prefix    string // MARQUEE_S3_PREFIX: key prefix inside the bucket
+
 	LogLevel  slog.Level // MARQUEE_LOG_LEVEL: debug, info, warn, error
 	LogFormat string     // MARQUEE_LOG_FORMAT: text or json
 }
@@ -93,9 +106,24 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		TierTimeout:     r.duration("MARQUEE_TIER_TIMEOUT", 250*time.Millisecond),
 		ShutdownTimeout: r.duration("MARQUEE_SHUTDOWN_TIMEOUT", 30*time.Second),
 		LogFormat:       r.str("MARQUEE_LOG_FORMAT", "text"),
+		HotRetention:    r.duration("MARQUEE_HOT_RETENTION", 48*time.Hour),
+		ArchiveChunk:    r.integer("MARQUEE_ARCHIVE_CHUNK", 100_000, 1, 10_000_000),
+		ArchiveDir:      r.str("MARQUEE_ARCHIVE_DIR", ""),
+		S3Endpoint:      r.str("MARQUEE_S3_ENDPOINT", ""),
+		S3Bucket:        r.str("MARQUEE_S3_BUCKET", "marquee"),
+		S3AccessKey:     r.str("MARQUEE_S3_ACCESS_KEY", ""),
+		S3SecretKey:     r.str("MARQUEE_S3_SECRET_KEY", ""),
+		S3Region:        r.str("MARQUEE_S3_REGION", ""),
+		S3Prefix:        r.str("MARQUEE_S3_PREFIX", ""),
 	}
 	c.AcceptUnknownMovies = r.boolean("MARQUEE_ACCEPT_UNKNOWN_MOVIES", false)
 	c.TrainTune = r.boolean("MARQUEE_TRAIN_TUNE", true)
+	c.S3TLS = r.boolean("MARQUEE_S3_TLS", false)
+	if v := strings.TrimSpace(getenv("MARQUEE_ARCHIVE_EVERY")); v == "off" {
+		c.ArchiveEvery = -1
+	} else {
+		c.ArchiveEvery = r.duration("MARQUEE_ARCHIVE_EVERY", time.Hour)
+	}
 	c.TrainGateTolerance = r.float("MARQUEE_TRAIN_GATE", 0.02, 0, 1)
 	if c.TrainSolver != als.SolverCG && c.TrainSolver != als.SolverCholesky {
 		r.fail("MARQUEE_TRAIN_SOLVER", "want cg or cholesky")

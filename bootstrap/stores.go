@@ -4,10 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 
+	"github.com/marquee-recsys/marquee/adapters/localfs"
 	"github.com/marquee-recsys/marquee/adapters/memory"
+	"github.com/marquee-recsys/marquee/adapters/parquet"
 	"github.com/marquee-recsys/marquee/adapters/postgres"
 	"github.com/marquee-recsys/marquee/adapters/redis"
+	"github.com/marquee-recsys/marquee/adapters/s3"
 	"github.com/marquee-recsys/marquee/ports"
 )
 
@@ -24,6 +28,13 @@ type Stores struct {
 	Reports   ports.AnalyticsQuery // the same store as Analytics, read side
 	Models    ports.ModelStore
 	Archive   ports.Archive
+	// Ledger is the archiving side of the interaction log (its adapter
+	// keeps the manifest and the archived totals).
+	Ledger ports.ArchiveLedger
+	// OrphanCleanup is false when the archive outlives the manifest (an
+	// in-memory ledger over a persistent directory): then files the
+	// manifest does not list are a previous process's, not orphans.
+	OrphanCleanup bool
 
 	// Ping checks the external services the stores use (nil when all are
 	// in memory), for readiness.
@@ -65,6 +76,15 @@ func OpenStores(ctx context.Context, cfg Config, logger *slog.Logger) (s Stores,
 		// Redis down is not "not ready": the walk skips the cache tier.
 		logger.Info("using Redis for the recommendation cache")
 	}
+	archive, closeArchive, err := openArchive(cfg, logger)
+	if err != nil {
+		close()
+		return Stores{}, func() {}, err
+	}
+	closers = append(closers, closeArchive)
+	s.Archive = archive
+	s.Ledger, _ = s.Log.(ports.ArchiveLedger)
+	s.OrphanCleanup = cfg.DatabaseURL != "" || (cfg.ArchiveDir == "" && cfg.S3Endpoint == "")
 	if len(pings) > 0 {
 		s.Ping = func(ctx context.Context) error {
 			for _, p := range pings {
@@ -78,6 +98,42 @@ func OpenStores(ctx context.Context, cfg Config, logger *slog.Logger) (s Stores,
 	return s, close, nil
 }
 
+// openArchive returns the Parquet archive: on S3/MinIO when
+// MARQUEE_S3_ENDPOINT is set, else in MARQUEE_ARCHIVE_DIR, else in a
+// temporary directory that lives as long as the process (the embedded
+// mode's in-memory stores do not outlive it either).
+func openArchive(cfg Config, logger *slog.Logger) (ports.Archive, func(), error) {
+	if cfg.S3Endpoint != "" {
+		opts := []s3.Option{s3.WithTLS(cfg.S3TLS), s3.WithLogger(logger)}
+		if cfg.S3AccessKey != "" {
+			opts = append(opts, s3.WithCredentials(cfg.S3AccessKey, cfg.S3SecretKey))
+		}
+		if cfg.S3Region != "" {
+			opts = append(opts, s3.WithRegion(cfg.S3Region))
+		}
+		store, err := s3.New(cfg.S3Endpoint, cfg.S3Bucket, opts...)
+		if err != nil {
+			return nil, nil, fmt.Errorf("MARQUEE_S3_ENDPOINT: %w", err)
+		}
+		logger.Info("archiving to S3", "endpoint", cfg.S3Endpoint, "bucket", cfg.S3Bucket)
+		return parquet.New(store, parquet.WithPrefix(cfg.S3Prefix), parquet.WithLogger(logger)), func() {}, nil
+	}
+	dir, cleanup := cfg.ArchiveDir, func() {}
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "marquee-archive-")
+		if err != nil {
+			return nil, nil, fmt.Errorf("archive directory: %w", err)
+		}
+		dir, cleanup = tmp, func() { _ = os.RemoveAll(tmp) }
+	}
+	store, err := localfs.New(dir)
+	if err != nil {
+		cleanup()
+		return nil, nil, fmt.Errorf("MARQUEE_ARCHIVE_DIR: %w", err)
+	}
+	return parquet.New(store, parquet.WithLogger(logger)), cleanup, nil
+}
+
 // memoryStores returns the in-memory adapter of every port.
 func memoryStores(cfg Config) Stores {
 	a := memory.NewAnalytics()
@@ -85,6 +141,5 @@ func memoryStores(cfg Config) Stores {
 		Log: memory.NewInteractionLog(), Profiles: memory.NewProfileStore(), Cache: memory.NewCache(nil),
 		Vectors: memory.NewVectorIndex(), Batch: memory.NewBatchStore(), Popular: memory.NewPopularStore(cfg.Popularity),
 		Catalog: memory.NewCatalog(), Analytics: a, Reports: a, Models: memory.NewModelStore(),
-		Archive: memory.NewArchive(),
 	}
 }

@@ -19,11 +19,32 @@ func NewPipeline(cfg Config, s Stores, log *slog.Logger) *training.Pipeline {
 		Config: training.Config{
 			Params: p, Tune: cfg.TrainTune, TuneBudget: cfg.TrainTuneBudget, GateTolerance: cfg.TrainGateTolerance,
 		},
-		Sources: []training.Scanner{s.Archive.Scan, s.Log.Scan},
+		Sources: trainingSources(s),
 		Sinks:   training.Sinks{Vectors: s.Vectors, Batch: s.Batch, Models: s.Models, Profiles: s.Profiles},
 		Log:     log,
 		Now:     time.Now,
 	}
+}
+
+// trainingSources are the hot table and, when the interaction log keeps
+// the archive's manifest (every adapter of it does), the archived files
+// the manifest lists. The hot table comes first: a file committed while
+// the loader runs then has its rows in both scans, which Load counts once,
+// instead of in neither.
+func trainingSources(s Stores) []training.Scanner {
+	if s.Ledger != nil && s.Archive != nil {
+		return []training.Scanner{s.Log.Scan, training.ArchiveScanner(s.Ledger, s.Archive)}
+	}
+	return []training.Scanner{s.Log.Scan}
+}
+
+// archiverConfig maps the archive settings.
+func archiverConfig(cfg Config, s Stores) actors.ArchiverConfig {
+	ac := actors.ArchiverConfig{Retention: cfg.HotRetention, Every: cfg.ArchiveEvery, Chunk: cfg.ArchiveChunk}
+	if !s.OrphanCleanup {
+		ac.OrphanAge = -1
+	}
+	return ac
 }
 
 // trainSchedule is the cron schedule of MARQUEE_TRAIN_CRON, nil when off.

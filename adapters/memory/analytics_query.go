@@ -49,27 +49,27 @@ func (a *Analytics) Summary(ctx context.Context, q domain.SummaryQuery) (domain.
 			continue
 		}
 		c := clicked[id]
-		sum.Totals.CTR.Add(c)
+		sum.Totals.Add(c)
 		ts := tiers[s.ServedBy]
 		if ts == nil {
 			ts = &domain.TierStats{Tier: s.ServedBy}
 			tiers[s.ServedBy] = ts
 		}
-		ts.CTR.Add(c)
+		ts.Add(c)
 		latencies[s.ServedBy] = append(latencies[s.ServedBy], float64(s.Latency)/float64(time.Millisecond))
 		ms := models[s.List.ModelVersion]
 		if ms == nil {
 			ms = &domain.ModelStats{ModelVersion: s.List.ModelVersion}
 			models[s.List.ModelVersion] = ms
 		}
-		ms.CTR.Add(c)
+		ms.Add(c)
 		p := q.Granularity.Truncate(s.ServedAt)
 		ps := periods[p]
 		if ps == nil {
 			ps = &domain.PeriodStats{Period: p, ByTier: map[domain.Tier]domain.CTR{}}
 			periods[p] = ps
 		}
-		ps.CTR.Add(c)
+		ps.Add(c)
 		cell := ps.ByTier[s.ServedBy]
 		cell.Add(c)
 		ps.ByTier[s.ServedBy] = cell

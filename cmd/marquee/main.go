@@ -2,10 +2,12 @@
 //
 //	marquee [serve]                     run a node (configured by MARQUEE_* variables)
 //	marquee train                       train, evaluate and publish a model against the configured stores
+//	marquee archive                     move old interactions into the Parquet archive
 //	marquee import movielens DIR        load a MovieLens dataset into the configured stores
 //	marquee gen -out DIR [flags]        write a synthetic dataset in MovieLens layout
 //	marquee openapi [-o FILE]           write the OpenAPI contract
 //	marquee bench-train [flags]         time one training job on synthetic data
+//	marquee simulate [flags]            drive a running node with simulated users who click
 package main
 
 import (
@@ -23,10 +25,12 @@ func main() {
 const usage = `usage:
   marquee [serve] [-addr host:port]   run a node (configuration: MARQUEE_* variables, see README)
   marquee train                       train, evaluate and publish a model against the configured stores
+  marquee archive                     move interactions older than the retention into the Parquet archive
   marquee import movielens DIR        load a MovieLens dataset (ml-100k, ml-latest, ml-25m) into the configured stores
   marquee gen -out DIR [flags]        write a synthetic dataset in MovieLens layout (marquee gen -h)
   marquee openapi [-o FILE]           write the OpenAPI contract
-  marquee bench-train [flags]         time one training job on synthetic data (marquee bench-train -h)`
+  marquee bench-train [flags]         time one training job on synthetic data (marquee bench-train -h)
+  marquee simulate [flags]            drive a running node with simulated users who click (marquee simulate -h)`
 
 func run(args []string) error {
 	cmd := "serve"
@@ -38,6 +42,8 @@ func run(args []string) error {
 		return serve(args)
 	case "train":
 		return train(args)
+	case "archive":
+		return archive(args)
 	case "import":
 		return importData(args)
 	case "gen":
@@ -46,6 +52,8 @@ func run(args []string) error {
 		return writeSpec(args)
 	case "bench-train":
 		return benchTrain(args)
+	case "simulate":
+		return simulate(args)
 	case "help":
 		fmt.Println(usage)
 		return nil

@@ -57,7 +57,7 @@ func ModelStore(t *testing.T, newStore func(t *testing.T) ports.ModelStore) {
 		}
 		if got.Metrics["ndcg@10"] != 0.25 || got.Validation["ndcg@10"] != 0.24 || got.Alpha != 10 || got.Iterations != 15 ||
 			got.Solver != "cg" || got.Users != 7 || got.Interactions != 99 || got.TrainSeconds != 1.5 ||
-			!got.CreatedAt.Equal(baseTime) || got.Factors != 4 || len(got.ItemFactors) != 0 {
+			!got.CreatedAt.Equal(baseTime) || got.Factors != 4 || len(got.ItemFactors) != 0 || len(got.Movies) != 0 {
 			t.Fatalf("listed m1 = %+v", got)
 		}
 	})
