@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/marquee-recsys/marquee/ports"
+	"github.com/marquee-recsys/marquee/telemetry"
 )
 
 // ErrArchiverDisabled means this node runs no archiver (no archive or no
@@ -83,6 +84,8 @@ type ArchiverDeps struct {
 	Logger  *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Metrics, if set, counts archived rows, files and failed runs.
+	Metrics *telemetry.Metrics
 }
 
 // ArchiveRun is the summary of one archiving run.
@@ -252,6 +255,13 @@ func (a *archiverActor) finish(c actor.Context, run ArchiveRun) {
 		return
 	}
 	*a.current = run
+	if m := a.deps.Metrics; m != nil {
+		m.ArchiveRows.Add(float64(run.Rows))
+		m.ArchiveFiles.Add(float64(run.Files))
+		if run.Error != "" {
+			m.ArchiveFailures.Inc()
+		}
+	}
 	if run.Error != "" {
 		a.failures++
 		delay := a.cfg.RetryAfter << min(a.failures-1, 20)

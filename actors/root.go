@@ -54,7 +54,7 @@ func (a *rootActor) Receive(c actor.Context) {
 		}
 		if a.env.Archive != nil && a.env.Ledger != nil {
 			_, err = c.SpawnNamed(NewArchiverProps(ArchiverDeps{Ledger: a.env.Ledger, Archive: a.env.Archive,
-				Logger: a.env.Logger.With("actor", "archiver"), Now: a.env.Now}, a.env.cfg.Archiver), "archiver")
+				Logger: a.env.Logger.With("actor", "archiver"), Now: a.env.Now, Metrics: a.env.Metrics}, a.env.cfg.Archiver), "archiver")
 			a.must(err)
 		}
 		if a.env.Consumer != nil {

@@ -34,6 +34,9 @@ type Metrics struct {
 	TrainingSeconds  prometheus.Histogram
 	TrainingRuns     *prometheus.CounterVec // by outcome
 	ConsumerLag      *prometheus.GaugeVec   // by partition
+	ArchiveRows      prometheus.Counter
+	ArchiveFiles     prometheus.Counter
+	ArchiveFailures  prometheus.Counter
 }
 
 // latencyBuckets span 50µs to 2.5s: the cache tier lives at the bottom,
@@ -106,9 +109,19 @@ func New() *Metrics {
 		ConsumerLag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "marquee_kafka_consumer_lag", Help: "Events waiting in each partition after the last poll.",
 		}, []string{"partition"}),
+		ArchiveRows: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "marquee_archive_rows_total", Help: "Interactions moved from the hot table into the archive.",
+		}),
+		ArchiveFiles: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "marquee_archive_files_total", Help: "Parquet files written, verified and committed.",
+		}),
+		ArchiveFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "marquee_archive_failures_total", Help: "Archiving runs that stopped on an error (their rows stay hot).",
+		}),
 	}
 	reg.MustRegister(m.RecsServed, m.TierErrors, m.TierLatency, m.EventsApplied, m.EventsDup, m.EventsAccepted,
 		m.EventsRejected, m.IngestFailures, m.FoldIn, m.UserActors, m.Feedback, m.AnalyticsErrs, m.AnalyticsDropped,
-		m.Freshness, m.HTTP, m.ModelNDCG, m.TrainingSeconds, m.TrainingRuns, m.ConsumerLag)
+		m.Freshness, m.HTTP, m.ModelNDCG, m.TrainingSeconds, m.TrainingRuns, m.ConsumerLag,
+		m.ArchiveRows, m.ArchiveFiles, m.ArchiveFailures)
 	return m
 }
