@@ -238,14 +238,24 @@ func (a *userActor) recommend(ctx context.Context, c actor.Context, n int) *reco
 	start := a.env.Now()
 	if !a.loaded {
 		if err := a.load(ctx); err != nil {
-			return &recommended{Err: fmt.Errorf("user %s: %w: %w", a.id, ports.ErrUnavailable, err)}
+			// Degraded: without the user's history nothing personal can be
+			// served and seen movies cannot be left out; answer from what is
+			// reachable (a cached list, popular in memory at worst) rather
+			// than not at all, and load again on the next message.
+			a.env.Logger.Warn("serving without the user's history", "user_id", a.id, "err", err)
+			return a.serve(ctx, c, n, start, WalkRequest{User: a.id, N: n})
 		}
 	}
 	vec, version := a.vector(ctx)
 	if a.cacheStale {
 		a.invalidate(ctx)
 	}
-	list, tier, err := a.env.walker.Walk(ctx, WalkRequest{User: a.id, N: n, Seen: a.seen, Vector: vec, ModelVersion: version, SkipCache: a.cacheStale})
+	return a.serve(ctx, c, n, start, WalkRequest{User: a.id, N: n, Seen: a.seen, Vector: vec, ModelVersion: version, SkipCache: a.cacheStale})
+}
+
+// serve walks the tiers for req and records the served list.
+func (a *userActor) serve(ctx context.Context, c actor.Context, n int, start time.Time, req WalkRequest) *recommended {
+	list, tier, err := a.env.walker.Walk(ctx, req)
 	if err != nil {
 		return &recommended{Err: fmt.Errorf("every tier failed for %s: %w: %w", a.id, ports.ErrUnavailable, err)}
 	}

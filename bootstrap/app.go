@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -33,7 +34,11 @@ type App struct {
 
 	server   *http.Server
 	listener net.Listener
-	stops    []func(context.Context) error // run in reverse order on shutdown
+	// embedded is the in-process Kafka broker, when there is one; tests
+	// stop it to see the node without its event stream.
+	embedded     *kafka.Embedded
+	stopEmbedded sync.Once
+	stops        []func(context.Context) error // run in reverse order on shutdown
 }
 
 // New builds and starts every part of a node except the HTTP server's
@@ -76,7 +81,8 @@ func (a *App) start(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("start embedded Kafka: %w", err)
 		}
-		a.onStop(func(context.Context) error { emb.Close(); return nil })
+		a.embedded = emb
+		a.onStop(func(context.Context) error { a.closeEmbedded(); return nil })
 		brokers = emb.Addrs()
 		a.Logger.Info("embedded Kafka broker started (kfake, in memory)", "addr", brokers[0])
 	} else if err := kafka.EnsureTopic(ctx, brokers, cfg.KafkaTopic, cfg.KafkaPartitions, 1); err != nil {
@@ -117,9 +123,15 @@ func (a *App) start(ctx context.Context) error {
 	acfg := trainSchedule(cfg)
 	acfg.PassivateAfter, acfg.CacheTTL, acfg.TierTimeout = cfg.PassivateAfter, cfg.CacheTTL, cfg.TierTimeout
 	acfg.Archiver = archiverConfig(cfg, a.Stores)
+	// Popular movies are also kept in memory, the last resort when the
+	// database is down.
+	popular := actors.NewFallbackPopular(a.Stores.Popular, a.Logger)
+	if err := popular.Prime(ctx, time.Now()); err != nil {
+		a.Logger.Warn("no popular snapshot yet", "err", err)
+	}
 	a.System, err = actors.Start(acfg, actors.Deps{
 		Log: a.Stores.Log, Profiles: a.Stores.Profiles, Cache: a.Stores.Cache, Vectors: a.Stores.Vectors,
-		Batch: a.Stores.Batch, Popular: a.Stores.Popular, Catalog: a.Stores.Catalog, Analytics: a.Stores.Analytics,
+		Batch: a.Stores.Batch, Popular: popular, Catalog: a.Stores.Catalog, Analytics: a.Stores.Analytics,
 		Models: models, Consumer: consumer, Metrics: a.Metrics, Logger: a.Logger,
 		Training: NewPipeline(cfg, a.Stores, a.Logger), Archive: a.Stores.Archive, Ledger: a.Stores.Ledger,
 	})
@@ -127,6 +139,17 @@ func (a *App) start(ctx context.Context) error {
 		return err
 	}
 	a.onStop(a.System.Stop)
+	if cfg.Embedded() {
+		// Runs after HTTP stopped accepting events and before the actors
+		// stop: the in-process broker's records die with the process, so
+		// every accepted event must be consumed and stored first.
+		a.onStop(func(ctx context.Context) error {
+			if err := kafka.WaitCommitted(ctx, brokers, cfg.KafkaTopic, cfg.KafkaGroup); err != nil {
+				return fmt.Errorf("drain the embedded event stream: %w", err)
+			}
+			return nil
+		})
+	}
 	if (cfg.Demo || cfg.Dataset != "") && models.Current() == nil {
 		// Serve from the first request with every tier: train now, with
 		// the documented default hyperparameters (the nightly run tunes).
@@ -194,6 +217,15 @@ func (a *App) observeHTTP(ctx huma.Context, next func(huma.Context)) {
 	start := time.Now()
 	next(ctx)
 	a.Metrics.HTTP.WithLabelValues(ctx.Operation().Path, ctx.Method(), strconv.Itoa(ctx.Status())).Observe(time.Since(start).Seconds())
+}
+
+// closeEmbedded stops the in-process Kafka broker (once).
+func (a *App) closeEmbedded() {
+	a.stopEmbedded.Do(func() {
+		if a.embedded != nil {
+			a.embedded.Close()
+		}
+	})
 }
 
 // URL is the base URL the node serves on.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/marquee-recsys/marquee/domain"
+	"github.com/marquee-recsys/marquee/ports"
 )
 
 // MaxBatch is the largest number of events one request may carry.
@@ -234,6 +236,13 @@ func checkCatalog(ctx context.Context, d Deps, events []domain.Interaction, inde
 		ids[j] = ev.MovieID
 	}
 	known, err := d.Catalog.GetMany(ctx, ids)
+	if errors.Is(err, ports.ErrUnavailable) {
+		// The catalog lives in the database; with it down, events are
+		// still accepted (Kafka holds them until the database returns)
+		// and the movie check is skipped, and counted.
+		d.Metrics.CatalogCheckSkipped.Add(float64(len(events)))
+		return nil
+	}
 	if err != nil {
 		return serverError("catalog unavailable; nothing was accepted", err)
 	}

@@ -37,6 +37,9 @@ type Metrics struct {
 	ArchiveRows      prometheus.Counter
 	ArchiveFiles     prometheus.Counter
 	ArchiveFailures  prometheus.Counter
+	// CatalogCheckSkipped counts events accepted without checking their
+	// movie against the catalog because the catalog was unreachable.
+	CatalogCheckSkipped prometheus.Counter
 }
 
 // latencyBuckets span 50µs to 2.5s: the cache tier lives at the bottom,
@@ -115,6 +118,9 @@ func New() *Metrics {
 		ArchiveFiles: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "marquee_archive_files_total", Help: "Parquet files written, verified and committed.",
 		}),
+		CatalogCheckSkipped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "marquee_catalog_check_skipped_total", Help: "Events accepted unchecked against the catalog because it was unreachable.",
+		}),
 		ArchiveFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "marquee_archive_failures_total", Help: "Archiving runs that stopped on an error (their rows stay hot).",
 		}),
@@ -122,6 +128,6 @@ func New() *Metrics {
 	reg.MustRegister(m.RecsServed, m.TierErrors, m.TierLatency, m.EventsApplied, m.EventsDup, m.EventsAccepted,
 		m.EventsRejected, m.IngestFailures, m.FoldIn, m.UserActors, m.Feedback, m.AnalyticsErrs, m.AnalyticsDropped,
 		m.Freshness, m.HTTP, m.ModelNDCG, m.TrainingSeconds, m.TrainingRuns, m.ConsumerLag,
-		m.ArchiveRows, m.ArchiveFiles, m.ArchiveFailures)
+		m.ArchiveRows, m.ArchiveFiles, m.ArchiveFailures, m.CatalogCheckSkipped)
 	return m
 }

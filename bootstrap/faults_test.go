@@ -1,0 +1,198 @@
+package bootstrap
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/marquee-recsys/marquee/clients/go/marquee"
+)
+
+// ownPostgres is a PostgreSQL 15 server of the test's own, on a free
+// loopback port, that the test stops and starts (the shared server stays
+// up for the other packages' tests). PostgreSQL refuses to run as root,
+// so it runs as the postgres user; pgvector comes from the system-wide
+// install (deploy/local/postgres.sh).
+type ownPostgres struct {
+	t    *testing.T
+	dir  string
+	port int
+}
+
+func startOwnPostgres(t *testing.T) *ownPostgres {
+	t.Helper()
+	bin := "/usr/lib/postgresql/15/bin"
+	if _, err := os.Stat(filepath.Join(bin, "initdb")); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("PostgreSQL 15 binaries are required under CI=true: %v", err)
+		}
+		t.Skip("no PostgreSQL 15 binaries; run deploy/local/postgres.sh")
+	}
+	dir, err := os.MkdirTemp("", "marquee-pg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pg := &ownPostgres{t: t, dir: dir, port: l.Addr().(*net.TCPAddr).Port}
+	l.Close()
+	pg.run(t, "chown", "-R", "postgres:postgres", dir)
+	pg.run(t, "runuser", "-u", "postgres", "--", filepath.Join(bin, "initdb"), "-D", filepath.Join(dir, "data"),
+		"-U", "postgres", "--auth=trust", "--no-sync")
+	t.Cleanup(func() {
+		_ = exec.Command("runuser", "-u", "postgres", "--", filepath.Join(bin, "pg_ctl"), "-D", filepath.Join(dir, "data"),
+			"-m", "immediate", "stop").Run()
+		_ = os.RemoveAll(dir)
+	})
+	pg.start()
+	return pg
+}
+
+func (pg *ownPostgres) run(t *testing.T, name string, args ...string) {
+	t.Helper()
+	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+}
+
+func (pg *ownPostgres) url() string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", pg.port)
+}
+
+// start starts the server (again) and waits until it accepts connections.
+func (pg *ownPostgres) start() {
+	pg.t.Helper()
+	pg.run(pg.t, "runuser", "-u", "postgres", "--", "/usr/lib/postgresql/15/bin/pg_ctl", "-D", filepath.Join(pg.dir, "data"),
+		"-l", filepath.Join(pg.dir, "log"), "-w", "-o",
+		fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -k %s -c fsync=off", pg.port, pg.dir), "start")
+}
+
+// stop stops the server at once, as a crash or a network cut would look
+// to Marquee.
+func (pg *ownPostgres) stop() {
+	pg.t.Helper()
+	pg.run(pg.t, "runuser", "-u", "postgres", "--", "/usr/lib/postgresql/15/bin/pg_ctl", "-D", filepath.Join(pg.dir, "data"),
+		"-m", "immediate", "stop")
+}
+
+// availability sends n recommendation requests spread over the users and
+// returns the fraction answered 200.
+func availability(t *testing.T, c *marquee.ClientWithResponses, n int) float64 {
+	t.Helper()
+	ok := 0
+	for i := 0; i < n; i++ {
+		r, err := c.GetRecommendationsWithResponse(context.Background(), &marquee.GetRecommendationsParams{
+			UserID: fmt.Sprint("user_", i%50), N: ptr(int64(5))})
+		if err == nil && r.StatusCode() == http.StatusOK {
+			ok++
+		}
+	}
+	return float64(ok) / float64(n)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestPostgresDown stops the database under a running node: events are
+// still accepted and applied once it returns, recommendations keep coming
+// (from what is reachable, popular in memory at worst), readiness says
+// not ready meanwhile, and nothing accepted is lost.
+func TestPostgresDown(t *testing.T) {
+	pg := startOwnPostgres(t)
+	_, redisURL := realServices(t)
+	app := startAppEnv(t, map[string]string{
+		"MARQUEE_DATABASE_URL": pg.url(), "MARQUEE_REDIS_URL": redisURL, "MARQUEE_REDIS_PREFIX": fmt.Sprintf("pgdown%d", pg.port),
+		"MARQUEE_DEMO": "true", "MARQUEE_DEMO_USERS": "100", "MARQUEE_TIER_TIMEOUT": "100ms",
+	})
+	c := client(t, app)
+	ctx := context.Background()
+	if a := availability(t, c, 50); a != 1 {
+		t.Fatalf("availability before the fault = %.2f", a)
+	}
+
+	pg.stop()
+	during := availability(t, c, 100)
+	var events []marquee.EventIn
+	for i := 0; i < 20; i++ {
+		events = append(events, marquee.EventIn{EventID: ptr(fmt.Sprint("pgdown-", i)), UserID: fmt.Sprint("user_", i),
+			MovieID: "alien-1979", Type: marquee.EventInTypeClick})
+	}
+	if code := postEvents(t, c, true, events...); code != http.StatusAccepted {
+		t.Fatalf("POST /api/events with PostgreSQL down: %d, want 202 (Kafka holds the events)", code)
+	}
+	ready, err := c.GetReadyzWithResponse(ctx)
+	if err != nil || ready.StatusCode() != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz with PostgreSQL down: %v %v", ready.StatusCode(), err)
+	}
+
+	pg.start()
+	back := time.Now()
+	waitFor(t, "the events accepted during the outage to be applied", func() bool {
+		for i := 0; i < 20; i++ {
+			h, err := marquee.Check(c.GetUserHistoryWithResponse(ctx, fmt.Sprint("user_", i), &marquee.GetUserHistoryParams{Limit: ptr(int64(1000))}))
+			if err != nil {
+				return false
+			}
+			found := 0
+			for _, ev := range h.JSON200.Events {
+				if ev.EventID == fmt.Sprint("pgdown-", i) {
+					found++
+				}
+			}
+			if found != 1 {
+				return false
+			}
+		}
+		return true
+	})
+	recovered := time.Since(back)
+	waitFor(t, "readiness back", func() bool {
+		r, err := c.GetReadyzWithResponse(ctx)
+		return err == nil && r.StatusCode() == http.StatusOK
+	})
+	t.Logf("PostgreSQL down: recommendations availability %.0f%% during the fault; events lost 0 of 20; applied %.1fs after the database returned",
+		100*during, recovered.Seconds())
+	if during < 1 {
+		t.Fatalf("recommendations availability during the fault = %.2f, want 1", during)
+	}
+}
+
+// TestKafkaDown stops the event stream under a running node: events are
+// refused with 503 and Retry-After (never 202), readiness says not ready,
+// and recommendations keep coming.
+func TestKafkaDown(t *testing.T) {
+	app := startAppEnv(t, map[string]string{"MARQUEE_DEMO_USERS": "100"})
+	c := client(t, app)
+	ctx := context.Background()
+	app.closeEmbedded()
+	ev := marquee.EventIn{UserID: "user_1", MovieID: "alien-1979", Type: marquee.EventInTypeClick}
+	body, err := marquee.SingleEvent(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	r, err := c.PostEventsWithResponse(ctx, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.StatusCode() != http.StatusServiceUnavailable || r.HTTPResponse.Header.Get("Retry-After") == "" {
+		t.Fatalf("POST /api/events with Kafka down: %d (Retry-After %q), want 503 with Retry-After",
+			r.StatusCode(), r.HTTPResponse.Header.Get("Retry-After"))
+	}
+	ready, err := c.GetReadyzWithResponse(ctx)
+	if err != nil || ready.StatusCode() != http.StatusServiceUnavailable {
+		t.Fatalf("/readyz with Kafka down: %v %v", ready.StatusCode(), err)
+	}
+	a := availability(t, c, 50)
+	t.Logf("Kafka down: POST /api/events refused with 503 after %.1fs; recommendations availability %.0f%%", time.Since(start).Seconds(), 100*a)
+	if a != 1 {
+		t.Fatalf("recommendations availability with Kafka down = %.2f", a)
+	}
+}
