@@ -49,9 +49,9 @@ test-short: ## Run the tests without the race detector
 
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME (default 30s)
-	@for target in "FuzzEventsBody ./openapi" "FuzzDecode ./adapters/kafka" "FuzzRecordReader ./adapters/movielens" "FuzzParseUDataLine ./adapters/movielens" "FuzzParseUItemLine ./adapters/movielens" "FuzzDecode ./adapters/parquet"; do \
+	@for target in "FuzzEventsBody ./openapi" "FuzzDecode ./adapters/kafka" "FuzzRecordReader ./adapters/movielens" "FuzzParseUDataLine ./adapters/movielens" "FuzzParseUItemLine ./adapters/movielens" "FuzzDecode ./adapters/parquet" "FuzzDecode ./adapters/redis"; do \
 		set -- $$target; echo "fuzz $$1 ($$2)"; \
-		$(GO) test -run='^$$' -fuzz="^$$1$$" -fuzztime=$${FUZZTIME:-30s} $$2 || exit 1; \
+		$(GO) test -run='^$$' -fuzz="^$$1$$" -fuzztime=$${FUZZTIME:-30s} -fuzzminimizetime=100x $$2 || exit 1; \
 	done
 
 .PHONY: bench
