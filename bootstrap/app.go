@@ -18,6 +18,7 @@ import (
 	"github.com/marquee-recsys/marquee/actors"
 	"github.com/marquee-recsys/marquee/adapters/kafka"
 	"github.com/marquee-recsys/marquee/analytics"
+	"github.com/marquee-recsys/marquee/auth"
 	"github.com/marquee-recsys/marquee/openapi"
 	"github.com/marquee-recsys/marquee/telemetry"
 	"github.com/marquee-recsys/marquee/training"
@@ -161,12 +162,46 @@ func (a *App) start(ctx context.Context) error {
 	return a.listen(pub)
 }
 
+// The HTTP server's limits. Every operation answers in well under a
+// second; training, archiving and imports run in the background, so none
+// needs a long write. A request body is read within ReadTimeout (Huma caps
+// each operation's body size: 1 MiB at most).
+const (
+	readHeaderTimeout = 5 * time.Second  // slow-loris: the headers must arrive in time
+	readTimeout       = 15 * time.Second // headers and body
+	writeTimeout      = 30 * time.Second // from the end of the headers to the end of the answer
+	idleTimeout       = 2 * time.Minute  // a keep-alive connection with no request
+	maxHeaderBytes    = 64 << 10         // request line and headers
+)
+
 // listen binds the HTTP port (so a taken port fails start, not Run) and
-// builds the handler.
+// builds the handler: the API behind its guard (API keys, scopes and rate
+// limits), and beside it the public /metrics, /dashboard, /docs and the
+// contract.
 func (a *App) listen(pub *kafka.Publisher) error {
+	if err := a.Config.CheckAccess(); err != nil {
+		return err
+	}
+	guard, err := auth.NewGuard(auth.Options{Keys: a.Config.APIKeys, Limit: a.Config.RateLimit})
+	if err != nil {
+		return fmt.Errorf("MARQUEE_API_KEYS: %w", err)
+	}
+	if guard.Open() {
+		a.Logger.Warn("THE API IS OPEN: no API keys are configured (MARQUEE_API_KEYS, MARQUEE_API_KEYS_FILE), "+
+			"so anyone who can reach this address can send events, read, change the catalog and train; "+
+			"fine for the embedded development mode, never for a deployment",
+			"addr", a.Config.HTTPAddr, "insecure_dev", a.Config.InsecureDev, "rate_limit_per_client", a.Config.RateLimit.String())
+	} else {
+		names := make([]string, len(a.Config.APIKeys))
+		for i, k := range a.Config.APIKeys {
+			names[i] = k.Name + ":" + k.Scopes.String()
+		}
+		a.Logger.Info("API keys required", "keys", names, "rate_limit_per_key", a.Config.RateLimit.String())
+	}
 	mux := http.NewServeMux()
 	api := humago.New(mux, openapi.Config())
 	api.UseMiddleware(a.observeHTTP)
+	api.UseMiddleware(guard.Middleware(api))
 	openapi.Register(api, openapi.Deps{
 		Reporter: &analytics.Service{Query: a.Stores.Reports, Catalog: a.Stores.Catalog, Popular: a.Stores.Popular,
 			Models: a.Stores.Models, Now: time.Now},
@@ -199,11 +234,12 @@ func (a *App) listen(pub *kafka.Publisher) error {
 	a.listener = ln
 	a.server = &http.Server{
 		Handler:           mux,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(a.Logger.With("component", "http").Handler(), slog.LevelWarn),
 	}
 	// Stop accepting first and let in-flight requests finish, before the
 	// actors they talk to stop.

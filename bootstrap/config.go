@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/marquee-recsys/marquee/actors"
 	"github.com/marquee-recsys/marquee/adapters/kafka"
+	"github.com/marquee-recsys/marquee/auth"
 	"github.com/marquee-recsys/marquee/domain"
 	"github.com/marquee-recsys/marquee/domain/als"
 )
@@ -72,7 +74,18 @@ type Config struct {
 
 	LogLevel  slog.Level // MARQUEE_LOG_LEVEL: debug, info, warn, error
 	LogFormat string     // MARQUEE_LOG_FORMAT: text or json
+
+	// APIKeys are the keys of MARQUEE_API_KEYS and MARQUEE_API_KEYS_FILE,
+	// their secrets kept only as hashes. None: the API is open, which only
+	// the embedded mode or MARQUEE_INSECURE_DEV allows (CheckAccess).
+	APIKeys     []auth.Key
+	RateLimit   auth.Limit // MARQUEE_RATE_LIMIT and MARQUEE_RATE_BURST: per key without its own, and per client address
+	InsecureDev bool       // MARQUEE_INSECURE_DEV: serve a non-embedded configuration without keys
 }
+
+// DefaultRateLimit is the rate limit of a key that has none of its own,
+// and of a client address: 1,000 requests a second, bursts of 2,000.
+var DefaultRateLimit = auth.Limit{Rate: 1000, Burst: 2000}
 
 // Embedded reports whether Marquee runs its own Kafka broker in process.
 func (c Config) Embedded() bool { return len(c.KafkaBrokers) == 0 }
@@ -158,7 +171,51 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.Popularity.HalfLife < time.Minute {
 		r.fail("MARQUEE_POPULARITY_HALF_LIFE", "must be at least 1m")
 	}
+	// A URL that does not parse would otherwise stop Marquee later with an
+	// error that quotes it whole, password included.
+	for name, v := range map[string]string{"MARQUEE_DATABASE_URL": c.DatabaseURL, "MARQUEE_REDIS_URL": c.RedisURL} {
+		if !strings.Contains(v, "://") {
+			continue // empty, or PostgreSQL's key=value form
+		}
+		if _, err := url.Parse(v); err != nil {
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err // the reason, without the URL
+			}
+			r.fail(name, "not a valid URL: "+err.Error())
+		}
+	}
+	c.APIKeys = r.apiKeys()
+	c.RateLimit = r.rateLimit()
+	c.InsecureDev = r.boolean("MARQUEE_INSECURE_DEV", false)
 	return c, errors.Join(r.errs...)
+}
+
+// Open reports whether the API is served without keys.
+func (c Config) Open() bool { return len(c.APIKeys) == 0 }
+
+// CheckAccess refuses to serve an open API anywhere but in the embedded
+// mode (no database, no Kafka brokers: everything in one process, on a
+// developer's machine), unless MARQUEE_INSECURE_DEV says this is a
+// development setup. Only serving needs this; the other commands use no
+// keys.
+func (c Config) CheckAccess() error {
+	if !c.Open() || c.InsecureDev {
+		return nil
+	}
+	var set []string
+	if c.DatabaseURL != "" {
+		set = append(set, "MARQUEE_DATABASE_URL")
+	}
+	if !c.Embedded() {
+		set = append(set, "MARQUEE_KAFKA_BROKERS")
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	return fmt.Errorf("MARQUEE_API_KEYS: no API keys are configured, and %s make this a real deployment, "+
+		"which does not serve an open API: set MARQUEE_API_KEYS or MARQUEE_API_KEYS_FILE (README, Security), "+
+		"or MARQUEE_INSECURE_DEV=true if this is a development setup", strings.Join(set, " and "))
 }
 
 // envReader parses variables and collects errors instead of stopping at
@@ -239,6 +296,75 @@ func (r *envReader) boolean(name string, def bool) bool {
 		return def
 	}
 	return b
+}
+
+// apiKeys reads MARQUEE_API_KEYS and the file MARQUEE_API_KEYS_FILE names
+// (both may be set; a name or a secret may not appear twice). Errors come
+// from auth, which never quotes a secret.
+func (r *envReader) apiKeys() []auth.Key {
+	var keys []auth.Key
+	ok := true
+	if v := strings.TrimSpace(r.get("MARQUEE_API_KEYS")); v != "" {
+		k, err := auth.ParseKeys(v)
+		r.failEach("MARQUEE_API_KEYS", err)
+		ok = ok && err == nil
+		keys = append(keys, k...)
+	}
+	if path := strings.TrimSpace(r.get("MARQUEE_API_KEYS_FILE")); path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			r.fail("MARQUEE_API_KEYS_FILE", err.Error())
+			return nil
+		}
+		k, err := auth.ParseKeysFile(data)
+		r.failEach("MARQUEE_API_KEYS_FILE "+path, err)
+		ok = ok && err == nil
+		keys = append(keys, k...)
+	}
+	if !ok {
+		return nil
+	}
+	if _, err := auth.NewKeyring(keys...); err != nil {
+		r.failEach("MARQUEE_API_KEYS and MARQUEE_API_KEYS_FILE", err)
+		return nil
+	}
+	return keys
+}
+
+// rateLimit reads MARQUEE_RATE_LIMIT (requests a second, or off) and
+// MARQUEE_RATE_BURST (default twice the rate).
+func (r *envReader) rateLimit() auth.Limit {
+	l := DefaultRateLimit
+	if v := strings.TrimSpace(r.get("MARQUEE_RATE_LIMIT")); v != "" {
+		parsed, err := auth.ParseLimit(v)
+		if err != nil || strings.Contains(v, "/") {
+			r.fail("MARQUEE_RATE_LIMIT", fmt.Sprintf("want off or a positive number of requests per second (the burst is MARQUEE_RATE_BURST), got %q", v))
+		} else {
+			l = parsed
+		}
+	}
+	if strings.TrimSpace(r.get("MARQUEE_RATE_BURST")) != "" {
+		if l.Unlimited() {
+			r.fail("MARQUEE_RATE_BURST", "set, but MARQUEE_RATE_LIMIT is off")
+			return l
+		}
+		l.Burst = r.integer("MARQUEE_RATE_BURST", l.Burst, 1, 1_000_000_000)
+	}
+	return l
+}
+
+// failEach reports every error joined in err under name.
+func (r *envReader) failEach(name string, err error) {
+	if err == nil {
+		return
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			r.failEach(name, e)
+		}
+		return
+	}
+	r.fail(name, err.Error())
 }
 
 // NewLogger builds the process logger from the configuration.

@@ -1,6 +1,8 @@
 package bootstrap
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -62,6 +64,151 @@ func TestLoadConfig(t *testing.T) {
 				t.Fatal(err)
 			}
 			tt.check(t, c)
+		})
+	}
+}
+
+// Secrets of the configuration tests; none may appear in an error.
+const (
+	testSecret1 = "0123456789abcdef0123456789abcdef"
+	testSecret2 = "fedcba9876543210fedcba9876543210"
+	testSecret3 = "Zm9vYmFyYmF6cXV4cXV1eHF1dXpmb29iYXI="
+)
+
+func TestLoadConfigAccess(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	lines := filepath.Join(dir, "keys.txt")
+	if err := os.WriteFile(lines, []byte("# operators\nops:read+admin:"+testSecret2+":10/5\n\n# bench\nbench:ingest:"+testSecret3+":off\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	jsonFile := filepath.Join(dir, "keys.json")
+	if err := os.WriteFile(jsonFile, []byte(`[{"name": "ops", "scopes": ["admin"], "secret": "`+testSecret2+`"}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	badFile := filepath.Join(dir, "bad.txt")
+	if err := os.WriteFile(badFile, []byte("short:read:"+testSecret1[:20]+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr []string
+		check   func(t *testing.T, c Config)
+	}{
+		{name: "no keys: open, default limit", check: func(t *testing.T, c Config) {
+			if !c.Open() || c.RateLimit != DefaultRateLimit || c.RateLimit.String() != "1000/2000" || c.InsecureDev {
+				t.Fatalf("got open=%v limit=%v", c.Open(), c.RateLimit)
+			}
+		}},
+		{name: "keys from the variable and the file", env: map[string]string{
+			"MARQUEE_API_KEYS": "web:read:" + testSecret1, "MARQUEE_API_KEYS_FILE": lines,
+		}, check: func(t *testing.T, c Config) {
+			if c.Open() || len(c.APIKeys) != 3 || c.APIKeys[1].Name != "ops" || c.APIKeys[1].Limit.String() != "10/5" || !c.APIKeys[2].Limit.Unlimited() {
+				t.Fatalf("keys %+v", c.APIKeys)
+			}
+		}},
+		{name: "a JSON keys file", env: map[string]string{"MARQUEE_API_KEYS_FILE": jsonFile}, check: func(t *testing.T, c Config) {
+			if len(c.APIKeys) != 1 || c.APIKeys[0].Name != "ops" {
+				t.Fatalf("keys %+v", c.APIKeys)
+			}
+		}},
+		{name: "rate limit and burst", env: map[string]string{"MARQUEE_RATE_LIMIT": "50", "MARQUEE_RATE_BURST": "5"}, check: func(t *testing.T, c Config) {
+			if c.RateLimit.Rate != 50 || c.RateLimit.Burst != 5 {
+				t.Fatalf("limit %v", c.RateLimit)
+			}
+		}},
+		{name: "rate limit alone: burst twice the rate", env: map[string]string{"MARQUEE_RATE_LIMIT": "0.5"}, check: func(t *testing.T, c Config) {
+			if c.RateLimit.String() != "0.5/1" {
+				t.Fatalf("limit %v", c.RateLimit)
+			}
+		}},
+		{name: "rate limit off", env: map[string]string{"MARQUEE_RATE_LIMIT": "off"}, check: func(t *testing.T, c Config) {
+			if !c.RateLimit.Unlimited() {
+				t.Fatalf("limit %v", c.RateLimit)
+			}
+		}},
+		{name: "short secret, unknown scope, bad entry", env: map[string]string{
+			"MARQUEE_API_KEYS": "a:read:" + testSecret1[:31] + ",b:write:" + testSecret2 + "," + testSecret3,
+		}, wantErr: []string{`MARQUEE_API_KEYS: key 1 ("a"): secret is 31 characters`, `MARQUEE_API_KEYS: key 2 ("b"): unknown scope "write"`, "MARQUEE_API_KEYS: key 3: want name:scopes:secret"}},
+		{name: "a name twice across the variable and the file", env: map[string]string{
+			"MARQUEE_API_KEYS": "ops:read:" + testSecret1, "MARQUEE_API_KEYS_FILE": jsonFile,
+		}, wantErr: []string{`MARQUEE_API_KEYS and MARQUEE_API_KEYS_FILE: key "ops" is configured twice`}},
+		{name: "a secret twice", env: map[string]string{"MARQUEE_API_KEYS": "a:read:" + testSecret1 + ",b:admin:" + testSecret1},
+			wantErr: []string{`MARQUEE_API_KEYS: keys "a" and "b" have the same secret`}},
+		{name: "bad file", env: map[string]string{"MARQUEE_API_KEYS_FILE": badFile}, wantErr: []string{"MARQUEE_API_KEYS_FILE " + badFile + `: key 1 ("short"): secret is 20 characters`}},
+		{name: "missing file", env: map[string]string{"MARQUEE_API_KEYS_FILE": filepath.Join(dir, "nope")}, wantErr: []string{"MARQUEE_API_KEYS_FILE: open"}},
+		{name: "bad limits", env: map[string]string{"MARQUEE_RATE_LIMIT": "lots", "MARQUEE_RATE_BURST": "-3", "MARQUEE_INSECURE_DEV": "perhaps"},
+			wantErr: []string{"MARQUEE_RATE_LIMIT", "MARQUEE_RATE_BURST", "MARQUEE_INSECURE_DEV"}},
+		{name: "burst in the rate", env: map[string]string{"MARQUEE_RATE_LIMIT": "10/20"}, wantErr: []string{"MARQUEE_RATE_LIMIT", "MARQUEE_RATE_BURST"}},
+		{name: "URLs that do not parse are refused without quoting them", env: map[string]string{
+			"MARQUEE_REDIS_URL": "redis://:" + testSecret2 + "@127.0.0.1:notaport/0", "MARQUEE_DATABASE_URL": "postgres://u:" + testSecret3 + "@h:5432/db\x7f",
+		}, wantErr: []string{"MARQUEE_REDIS_URL: not a valid URL: invalid port", "MARQUEE_DATABASE_URL: not a valid URL"}},
+		{name: "burst without a limit", env: map[string]string{"MARQUEE_RATE_LIMIT": "off", "MARQUEE_RATE_BURST": "10"}, wantErr: []string{"MARQUEE_RATE_BURST: set, but MARQUEE_RATE_LIMIT is off"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := LoadConfig(func(k string) string { return tt.env[k] })
+			if len(tt.wantErr) > 0 {
+				if err == nil {
+					t.Fatal("no error")
+				}
+				for _, w := range tt.wantErr {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error does not say %q: %v", w, err)
+					}
+				}
+				for _, s := range []string{testSecret1[:20], testSecret2, testSecret3} {
+					if strings.Contains(err.Error(), s) {
+						t.Errorf("the error quotes a secret: %v", err)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+}
+
+// TestCheckAccess: only the embedded mode may serve without keys, unless
+// MARQUEE_INSECURE_DEV says it is a development setup.
+func TestCheckAccess(t *testing.T) {
+	t.Parallel()
+	keys := "web:read:" + testSecret1
+	for _, tc := range []struct {
+		name    string
+		env     map[string]string
+		wantErr []string
+	}{
+		{name: "embedded", env: map[string]string{}},
+		{name: "embedded with Redis", env: map[string]string{"MARQUEE_REDIS_URL": "redis://127.0.0.1:6379/0"}},
+		{name: "database", env: map[string]string{"MARQUEE_DATABASE_URL": "postgres://x@h/db"},
+			wantErr: []string{"MARQUEE_API_KEYS", "MARQUEE_DATABASE_URL make this a real deployment", "MARQUEE_API_KEYS_FILE", "MARQUEE_INSECURE_DEV=true"}},
+		{name: "brokers", env: map[string]string{"MARQUEE_KAFKA_BROKERS": "k:9092"}, wantErr: []string{"MARQUEE_KAFKA_BROKERS make"}},
+		{name: "both", env: map[string]string{"MARQUEE_KAFKA_BROKERS": "k:9092", "MARQUEE_DATABASE_URL": "postgres://x@h/db"},
+			wantErr: []string{"MARQUEE_DATABASE_URL and MARQUEE_KAFKA_BROKERS"}},
+		{name: "database, development", env: map[string]string{"MARQUEE_DATABASE_URL": "postgres://x@h/db", "MARQUEE_INSECURE_DEV": "true"}},
+		{name: "database with keys", env: map[string]string{"MARQUEE_DATABASE_URL": "postgres://x@h/db", "MARQUEE_API_KEYS": keys}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := LoadConfig(func(k string) string { return tc.env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.CheckAccess()
+			if (err != nil) != (len(tc.wantErr) > 0) {
+				t.Fatalf("CheckAccess() = %v", err)
+			}
+			for _, w := range tc.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not say %q: %v", w, err)
+				}
+			}
 		})
 	}
 }

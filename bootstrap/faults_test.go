@@ -110,6 +110,7 @@ func TestPostgresDown(t *testing.T) {
 	app := startAppEnv(t, map[string]string{
 		"MARQUEE_DATABASE_URL": pg.url(), "MARQUEE_REDIS_URL": redisURL, "MARQUEE_REDIS_PREFIX": fmt.Sprintf("pgdown%d", pg.port),
 		"MARQUEE_DEMO": "true", "MARQUEE_DEMO_USERS": "100", "MARQUEE_TIER_TIMEOUT": "100ms",
+		"MARQUEE_INSECURE_DEV": "true", // keys are auth_test.go's subject
 	})
 	c := client(t, app)
 	ctx := context.Background()

@@ -80,6 +80,10 @@ func TestEndToEndWithRealServices(t *testing.T) {
 		"MARQUEE_DATABASE_URL": dbURL, "MARQUEE_DATABASE_SCHEMA": schema,
 		"MARQUEE_REDIS_URL": redisURL, "MARQUEE_REDIS_PREFIX": schema,
 		"MARQUEE_DEMO": "true", "MARQUEE_DEMO_USERS": "150",
+		// A database makes this a real deployment, which needs API keys
+		// unless told it is a development setup (auth is tested in
+		// auth_test.go).
+		"MARQUEE_INSECURE_DEV": "true",
 	})
 	endToEnd(t, app)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/marquee-recsys/marquee/auth"
 	"github.com/marquee-recsys/marquee/domain"
 	"github.com/marquee-recsys/marquee/training"
 )
@@ -53,16 +54,17 @@ type modelsOutput struct {
 
 func registerAdmin(api huma.API, d Deps) {
 	huma.Register(api, huma.Operation{
-		OperationID: "post-train", Method: http.MethodPost, Path: "/api/admin/train",
+		OperationID: "post-train", Method: http.MethodPost, Path: "/api/admin/train", Security: auth.Requirement(auth.ScopeAdmin),
 		Summary: "Start a training run",
 		Description: "Trains a new model on all interactions (archive and hot table), evaluates it on a holdout, " +
 			"and publishes it unless its NDCG@10 is more than 2% below the serving model's. Answers 202 with the job; " +
 			"while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule. " +
 			"The optional body {\"tune\": false} skips the hyperparameter search for this run.",
 		Tags: []string{"admin"}, DefaultStatus: http.StatusAccepted,
-		Errors:      []int{http.StatusServiceUnavailable},
-		RequestBody: jsonBody(training.Options{Tune: new(false)}),
-		Responses:   success(http.StatusAccepted, "The job that was started, or the one already running.", exampleTrainStarted()),
+		MaxBodyBytes: 4 << 10, // the options are a few bytes
+		Errors:       []int{http.StatusRequestEntityTooLarge, http.StatusServiceUnavailable},
+		RequestBody:  jsonBody(training.Options{Tune: new(false)}),
+		Responses:    success(http.StatusAccepted, "The job that was started, or the one already running.", exampleTrainStarted()),
 	}, func(ctx context.Context, in *trainInput) (*trainOutput, error) {
 		var opts training.Options
 		if in.Body != nil {
@@ -82,7 +84,7 @@ func registerAdmin(api huma.API, d Deps) {
 		exampleProblem(http.StatusServiceUnavailable, training.ErrDisabled.Error()))
 
 	huma.Register(api, huma.Operation{
-		OperationID: "get-train-job", Method: http.MethodGet, Path: "/api/admin/train/{id}",
+		OperationID: "get-train-job", Method: http.MethodGet, Path: "/api/admin/train/{id}", Security: auth.Requirement(auth.ScopeAdmin),
 		Summary: "A training job",
 		Description: "State, phase, iteration, loss, seconds per phase and, once it has ended, holdout metrics and " +
 			"whether the model was promoted, of a running or recent job (the trainer remembers the last 20).",
@@ -102,7 +104,7 @@ func registerAdmin(api huma.API, d Deps) {
 		exampleProblem(http.StatusNotFound, `no training job "train-nope" (the trainer remembers the last 20)`))
 
 	huma.Register(api, huma.Operation{
-		OperationID: "get-training", Method: http.MethodGet, Path: "/api/admin/training",
+		OperationID: "get-training", Method: http.MethodGet, Path: "/api/admin/training", Security: auth.Requirement(auth.ScopeAdmin),
 		Summary: "Training progress", Description: "The running or last job (iteration, loss, seconds per phase) and recent jobs.",
 		Tags: []string{"admin"}, Errors: []int{http.StatusServiceUnavailable},
 		Responses: success(http.StatusOK, "The current job and the recent ones.", exampleTraining()),
@@ -120,7 +122,7 @@ func registerAdmin(api huma.API, d Deps) {
 	})
 
 	huma.Register(api, huma.Operation{
-		OperationID: "list-models", Method: http.MethodGet, Path: "/api/admin/models",
+		OperationID: "list-models", Method: http.MethodGet, Path: "/api/admin/models", Security: auth.Requirement(auth.ScopeAdmin),
 		Summary: "Model registry", Description: "Every trained model with its parameters, timings, holdout metrics (beside the popularity baseline) and status: serving, candidate (kept back by the gate) or retired.",
 		Tags: []string{"admin"}, Errors: []int{http.StatusServiceUnavailable},
 		Responses: success(http.StatusOK, "The models, newest first.", exampleModels()),

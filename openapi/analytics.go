@@ -9,6 +9,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/marquee-recsys/marquee/analytics"
+	"github.com/marquee-recsys/marquee/auth"
 	"github.com/marquee-recsys/marquee/domain"
 )
 
@@ -29,7 +30,7 @@ type summaryOutput struct {
 
 func registerAnalytics(api huma.API, d Deps) {
 	huma.Register(api, huma.Operation{
-		OperationID: "get-analytics-summary", Method: http.MethodGet, Path: "/api/analytics/summary",
+		OperationID: "get-analytics-summary", Method: http.MethodGet, Path: "/api/analytics/summary", Security: auth.Requirement(auth.ScopeRead),
 		Summary: "Analytics summary",
 		Description: "Impressions (served lists), clicks (lists that got an interaction on a movie they showed) and CTR, " +
 			"overall, per answering tier, per model version and per period; each tier's share of requests and latency " +

@@ -8,10 +8,13 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"reflect"
+	"strconv"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/marquee-recsys/marquee/auth"
 	"github.com/marquee-recsys/marquee/domain"
 	"github.com/marquee-recsys/marquee/ports"
 	"github.com/marquee-recsys/marquee/telemetry"
@@ -60,7 +63,13 @@ func Config() huma.Config {
 	cfg.Info.Description = "Real-time movie recommendations. Send interactions to `POST /api/events`; " +
 		"the next `GET /api/recommendations` for that user reflects them within milliseconds. " +
 		"Every list says which tier served it (cache, vector, batch or popular) and carries a " +
-		"`rec_log_id`; send it back with the events the list led to, and Marquee measures click-through."
+		"`rec_log_id`; send it back with the events the list led to, and Marquee measures click-through.\n\n" +
+		"Every operation but the health probes needs an API key, sent as `Authorization: Bearer <key>` " +
+		"(or `X-API-Key: <key>`), holding the scope the operation lists: `ingest` to send events, `read` for " +
+		"recommendations, the catalog, histories and analytics, `admin` to change the catalog, train and archive. " +
+		"Without a valid key the answer is 401, with a key that lacks the scope 403. Requests are rate-limited " +
+		"per key (per client address without one): past the limit the answer is 429 with Retry-After. " +
+		"(A node started without keys in its embedded development mode is open, and says so when it starts.)"
 	cfg.Info.License = &huma.License{Name: "Apache-2.0", URL: "https://www.apache.org/licenses/LICENSE-2.0"}
 	cfg.Tags = []*huma.Tag{
 		{Name: "events", Description: "Interactions between users and movies."},
@@ -71,6 +80,16 @@ func Config() huma.Config {
 		{Name: "admin", Description: "Training and the model registry."},
 		{Name: "analytics", Description: "Click-through, coverage, latency and freshness of what was served."},
 	}
+	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+		auth.SchemeBearer: {Type: "http", Scheme: "bearer",
+			Description: "An API key (configured on the server with its scopes) as a bearer token: `Authorization: Bearer <key>`."},
+		auth.SchemeAPIKey: {Type: "apiKey", In: "header", Name: auth.HeaderAPIKey,
+			Description: "The same API key in the X-API-Key header, for clients that cannot set Authorization."},
+	}
+	// Every operation declares what it needs; one that forgets inherits
+	// this, the admin scope, so a forgotten declaration fails closed (the
+	// server enforces exactly what the document says).
+	cfg.Security = auth.Requirement(auth.ScopeAdmin)
 	return cfg
 }
 
@@ -90,6 +109,57 @@ func Register(api huma.API, d Deps) {
 	registerAdmin(api, d)
 	registerAnalytics(api, d)
 	registerArchive(api, d)
+	documentAccess(api)
+}
+
+// documentAccess adds the refusals of auth.Guard to every operation,
+// from the security requirement it declares: 401 and 403 where a key is
+// needed, and 429 everywhere (requests without a key are limited per
+// client address). The three are shared responses of the document.
+func documentAccess(api huma.API) {
+	oapi := api.OpenAPI()
+	errSchema := oapi.Components.Schemas.Schema(reflect.TypeFor[huma.ErrorModel](), true, "")
+	str := &huma.Schema{Type: huma.TypeString}
+	problem := func(description string, headers map[string]*huma.Param, example *huma.ErrorModel) *huma.Response {
+		return &huma.Response{
+			Description: description, Headers: headers,
+			Content: map[string]*huma.MediaType{"application/problem+json": {Schema: errSchema, Example: example}},
+		}
+	}
+	if oapi.Components.Responses == nil {
+		oapi.Components.Responses = map[string]*huma.Response{}
+	}
+	shared := map[int]string{http.StatusUnauthorized: "Unauthorized", http.StatusForbidden: "Forbidden", http.StatusTooManyRequests: "TooManyRequests"}
+	oapi.Components.Responses[shared[http.StatusUnauthorized]] = problem(
+		"No API key, or one that is not valid.",
+		map[string]*huma.Param{"WWW-Authenticate": {Description: "The bearer challenge (RFC 6750).", Schema: str,
+			Example: `Bearer realm="` + auth.Realm + `"`}},
+		exampleProblem(http.StatusUnauthorized, auth.DetailMissingKey))
+	oapi.Components.Responses[shared[http.StatusForbidden]] = problem(
+		"The key does not hold the scope the operation needs.",
+		map[string]*huma.Param{"WWW-Authenticate": {Description: "The bearer challenge, naming the scope needed (RFC 6750).", Schema: str,
+			Example: `Bearer realm="` + auth.Realm + `", error="insufficient_scope", scope="admin"`}},
+		exampleProblem(http.StatusForbidden, auth.DetailForbidden("reporting", auth.ScopeRead, "admin")))
+	oapi.Components.Responses[shared[http.StatusTooManyRequests]] = problem(
+		"Past the rate limit of the key (of the client address, for a request without one). Nothing was done; retry after Retry-After seconds.",
+		map[string]*huma.Param{"Retry-After": {Description: "Seconds until the next request can succeed.",
+			Schema: &huma.Schema{Type: huma.TypeInteger, Minimum: new(1.0)}, Example: 1}},
+		exampleProblem(http.StatusTooManyRequests, auth.DetailTooMany(`key "web-frontend" (1000 requests/s, burst 2000)`, 1)))
+	ref := func(code int) *huma.Response {
+		return &huma.Response{Ref: "#/components/responses/" + shared[code]}
+	}
+	for _, item := range oapi.Paths {
+		for _, op := range []*huma.Operation{item.Get, item.Put, item.Post, item.Delete, item.Patch} {
+			if op == nil {
+				continue
+			}
+			op.Responses[strconv.Itoa(http.StatusTooManyRequests)] = ref(http.StatusTooManyRequests)
+			if sec := op.Security; len(sec) > 0 || (sec == nil && len(oapi.Security) > 0) {
+				op.Responses[strconv.Itoa(http.StatusUnauthorized)] = ref(http.StatusUnauthorized)
+				op.Responses[strconv.Itoa(http.StatusForbidden)] = ref(http.StatusForbidden)
+			}
+		}
+	}
 }
 
 // serverError maps port errors to problems: an unreachable backend is a

@@ -9,6 +9,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/marquee-recsys/marquee/actors"
+	"github.com/marquee-recsys/marquee/auth"
 )
 
 // Archiver runs and reports archiving runs (the archiver actor).
@@ -30,7 +31,7 @@ type archiveStatusOutput struct {
 
 func registerArchive(api huma.API, d Deps) {
 	huma.Register(api, huma.Operation{
-		OperationID: "post-archive", Method: http.MethodPost, Path: "/api/admin/archive",
+		OperationID: "post-archive", Method: http.MethodPost, Path: "/api/admin/archive", Security: auth.Requirement(auth.ScopeAdmin),
 		Summary: "Archive old interactions now",
 		Description: "Moves hot interactions older than the retention (48 hours by default) into Parquet files, one UTC day " +
 			"at a time in bounded chunks; a row leaves the hot table only in the transaction that records its verified file. " +
@@ -52,7 +53,7 @@ func registerArchive(api huma.API, d Deps) {
 		exampleProblem(http.StatusServiceUnavailable, actors.ErrArchiverDisabled.Error()))
 
 	huma.Register(api, huma.Operation{
-		OperationID: "get-archive", Method: http.MethodGet, Path: "/api/admin/archive",
+		OperationID: "get-archive", Method: http.MethodGet, Path: "/api/admin/archive", Security: auth.Requirement(auth.ScopeAdmin),
 		Summary:     "Archiving status",
 		Description: "The running or last archiving run (files, rows, bytes, orphans removed, error), the ones before it, when the next is due and how many failed in a row.",
 		Tags:        []string{"admin"}, Errors: []int{http.StatusServiceUnavailable},

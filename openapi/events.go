@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
+
 	"github.com/google/uuid"
+	"github.com/marquee-recsys/marquee/auth"
 
 	"github.com/marquee-recsys/marquee/domain"
 	"github.com/marquee-recsys/marquee/ports"
@@ -98,6 +100,7 @@ type postEventsInput struct {
 func registerEvents(api huma.API, d Deps) {
 	huma.Register(api, huma.Operation{
 		OperationID: "post-events",
+		Security:    auth.Requirement(auth.ScopeIngest),
 		Method:      http.MethodPost,
 		Path:        "/api/events",
 		Summary:     "Send interactions",

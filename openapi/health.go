@@ -5,6 +5,8 @@ import (
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/marquee-recsys/marquee/auth"
 )
 
 type healthOutput struct {
@@ -15,7 +17,7 @@ type healthOutput struct {
 
 func registerHealth(api huma.API, d Deps) {
 	huma.Register(api, huma.Operation{
-		OperationID: "get-healthz", Method: http.MethodGet, Path: "/healthz",
+		OperationID: "get-healthz", Method: http.MethodGet, Path: "/healthz", Security: auth.Public(),
 		Summary: "Liveness", Description: "200 while the process runs: a liveness probe that never checks dependencies.",
 		Tags:      []string{"health"},
 		Responses: success(http.StatusOK, "The process runs.", exampleHealth("ok")),
@@ -26,7 +28,7 @@ func registerHealth(api huma.API, d Deps) {
 	})
 
 	huma.Register(api, huma.Operation{
-		OperationID: "get-readyz", Method: http.MethodGet, Path: "/readyz",
+		OperationID: "get-readyz", Method: http.MethodGet, Path: "/readyz", Security: auth.Public(),
 		Summary:     "Readiness",
 		Description: "200 when this node can accept events and serve recommendations; 503 with the reason otherwise.",
 		Tags:        []string{"health"},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/marquee-recsys/marquee/auth"
 	"github.com/marquee-recsys/marquee/domain"
 	"github.com/marquee-recsys/marquee/ports"
 )
@@ -69,15 +70,16 @@ type listMoviesOutput struct {
 
 func registerMovies(api huma.API, d Deps) {
 	huma.Register(api, huma.Operation{
-		OperationID: "put-movie", Method: http.MethodPut, Path: "/api/movies/{id}",
+		OperationID: "put-movie", Method: http.MethodPut, Path: "/api/movies/{id}", Security: auth.Requirement(auth.ScopeAdmin),
 		Summary: "Create or replace a movie",
 		Description: "Stores the movie under the id in the path, replacing every field of an existing one. " +
 			"Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), " +
 			"and titles in recommendation lists come from here.",
-		Tags:        []string{"catalog"},
-		Errors:      []int{http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
-		RequestBody: jsonBody(MovieFields{Title: exampleMovie.Title, Year: exampleMovie.Year, Genres: exampleMovie.Genres}),
-		Responses:   success(http.StatusOK, "The movie as stored.", exampleMovie),
+		Tags:         []string{"catalog"},
+		MaxBodyBytes: 64 << 10, // one movie is well under 4 KiB
+		Errors:       []int{http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+		RequestBody:  jsonBody(MovieFields{Title: exampleMovie.Title, Year: exampleMovie.Year, Genres: exampleMovie.Genres}),
+		Responses:    success(http.StatusOK, "The movie as stored.", exampleMovie),
 	}, func(ctx context.Context, in *putMovieInput) (*movieOutput, error) {
 		m := domain.Movie{ID: domain.MovieID(in.ID), Title: in.Body.Title, Year: in.Body.Year, Genres: in.Body.Genres}
 		if err := m.Validate(); err != nil {
@@ -93,7 +95,7 @@ func registerMovies(api huma.API, d Deps) {
 			&huma.ErrorDetail{Location: "body.title", Message: "expected length >= 1", Value: ""}))
 
 	huma.Register(api, huma.Operation{
-		OperationID: "get-movie", Method: http.MethodGet, Path: "/api/movies/{id}",
+		OperationID: "get-movie", Method: http.MethodGet, Path: "/api/movies/{id}", Security: auth.Requirement(auth.ScopeRead),
 		Summary:     "Get a movie",
 		Description: "The catalog entry of one movie; 404 when the catalog does not have it.",
 		Tags:        []string{"catalog"},
@@ -113,13 +115,14 @@ func registerMovies(api huma.API, d Deps) {
 		exampleProblem(http.StatusNotFound, `movie "no-such-movie" is not in the catalog`))
 
 	huma.Register(api, huma.Operation{
-		OperationID: "post-movies", Method: http.MethodPost, Path: "/api/movies",
-		Summary:     "Create or replace movies in bulk",
-		Description: "All or nothing: if any movie is invalid, none is stored and every problem is listed.",
-		Tags:        []string{"catalog"},
-		Errors:      []int{http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
-		RequestBody: jsonBody(exampleBulkMovies()),
-		Responses:   success(http.StatusOK, "How many movies were stored.", exampleUpserted()),
+		OperationID: "post-movies", Method: http.MethodPost, Path: "/api/movies", Security: auth.Requirement(auth.ScopeAdmin),
+		Summary:      "Create or replace movies in bulk",
+		Description:  "All or nothing: if any movie is invalid, none is stored and every problem is listed.",
+		Tags:         []string{"catalog"},
+		MaxBodyBytes: 1 << 20, // 1,000 movies of a typical size take about 150 KB
+		Errors:       []int{http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
+		RequestBody:  jsonBody(exampleBulkMovies()),
+		Responses:    success(http.StatusOK, "How many movies were stored.", exampleUpserted()),
 	}, func(ctx context.Context, in *bulkMoviesInput) (*bulkMoviesOutput, error) {
 		movies := make([]domain.Movie, len(in.Body.Movies))
 		var details []error
@@ -144,7 +147,7 @@ func registerMovies(api huma.API, d Deps) {
 			&huma.ErrorDetail{Location: "body.movies[1].year", Message: "expected number >= 1870", Value: 1800}))
 
 	huma.Register(api, huma.Operation{
-		OperationID: "list-movies", Method: http.MethodGet, Path: "/api/movies",
+		OperationID: "list-movies", Method: http.MethodGet, Path: "/api/movies", Security: auth.Requirement(auth.ScopeRead),
 		Summary: "List the catalog",
 		Description: "Movies ordered by id, a page at a time: pass the next_after of a page as after to get the next one; " +
 			"the last page has no next_after.",

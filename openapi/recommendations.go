@@ -8,6 +8,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/marquee-recsys/marquee/auth"
 	"github.com/marquee-recsys/marquee/domain"
 )
 
@@ -57,6 +58,7 @@ type popularOutput struct {
 func registerRecommendations(api huma.API, d Deps) {
 	huma.Register(api, huma.Operation{
 		OperationID: "get-recommendations",
+		Security:    auth.Requirement(auth.ScopeRead),
 		Method:      http.MethodGet,
 		Path:        "/api/recommendations",
 		Summary:     "Recommend movies for a user",
@@ -88,6 +90,7 @@ func registerRecommendations(api huma.API, d Deps) {
 
 	huma.Register(api, huma.Operation{
 		OperationID: "get-popular",
+		Security:    auth.Requirement(auth.ScopeRead),
 		Method:      http.MethodGet,
 		Path:        "/api/popular",
 		Summary:     "Popular movies",

@@ -7,6 +7,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/marquee-recsys/marquee/auth"
 	"github.com/marquee-recsys/marquee/domain"
 )
 
@@ -37,7 +38,7 @@ type historyOutput struct {
 
 func registerUsers(api huma.API, d Deps) {
 	huma.Register(api, huma.Operation{
-		OperationID: "get-user-history", Method: http.MethodGet, Path: "/api/users/{id}/history",
+		OperationID: "get-user-history", Method: http.MethodGet, Path: "/api/users/{id}/history", Security: auth.Requirement(auth.ScopeRead),
 		Summary:     "A user's recent interactions",
 		Description: "Interactions stored for the user in the hot table, newest first. Events are applied within milliseconds of their 202.",
 		Tags:        []string{"users"},

@@ -34,8 +34,12 @@ func serve(args []string) error {
 	defer cleanup()
 	logger.Info("Marquee is ready", "api", app.URL()+"/api", "docs", app.URL()+"/docs",
 		"spec", app.URL()+"/openapi.yaml", "metrics", app.URL()+"/metrics", "embedded_kafka", cfg.Embedded())
-	fmt.Fprintf(os.Stderr, "\n  Marquee is running.\n    docs     %s/docs\n    try      curl '%s/api/recommendations?user_id=user_42&n=5'\n    metrics  %s/metrics\n  Ctrl-C stops it.\n\n",
-		app.URL(), app.URL(), app.URL())
+	access, try := fmt.Sprintf("%d API keys required", len(cfg.APIKeys)), "-H 'Authorization: Bearer <key>' "
+	if cfg.Open() {
+		access, try = "OPEN to anyone who can connect: no API keys (MARQUEE_API_KEYS; see README, Security)", ""
+	}
+	fmt.Fprintf(os.Stderr, "\n  Marquee is running.\n    docs     %s/docs\n    try      curl %s'%s/api/recommendations?user_id=user_42&n=5'\n    metrics  %s/metrics\n    access   %s\n  Ctrl-C stops it.\n\n",
+		app.URL(), try, app.URL(), app.URL(), access)
 	err = app.Run(ctx)
 	logger.Info("shutting down")
 	return err

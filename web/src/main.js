@@ -43,8 +43,16 @@ function pill(el, kind, label) {
   el.querySelector('b').textContent = label;
 }
 
+// API keys: when the node requires them (401), the page asks for one and
+// keeps it in sessionStorage, for this tab only: never in a URL, a cookie
+// or the page. The analytics need the read scope, training progress admin.
+const KEY_ITEM = 'marquee.apiKey';
+
 async function getJSON(path, signal) {
-  const r = await fetch(path, { signal, cache: 'no-store', headers: { Accept: 'application/json' } });
+  const headers = { Accept: 'application/json' };
+  const key = sessionStorage.getItem(KEY_ITEM);
+  if (key) headers.Authorization = `Bearer ${key}`;
+  const r = await fetch(path, { signal, cache: 'no-store', headers });
   if (!r.ok) {
     let detail = '';
     try {
@@ -52,9 +60,32 @@ async function getJSON(path, signal) {
     } catch {
       // not a problem document
     }
-    throw new Error(`${path.split('?')[0]} answered ${r.status}${detail ? `: ${detail}` : ''}`);
+    const err = new Error(`${path.split('?')[0]} answered ${r.status}${detail ? `: ${detail}` : ''}`);
+    err.status = r.status;
+    throw err;
   }
   return r.json();
+}
+
+// askForKey replaces the banner with a form for the API key; polling stops
+// until one is given.
+function askForKey(message) {
+  const form = document.createElement('form');
+  const input = Object.assign(document.createElement('input'), {
+    type: 'password', autocomplete: 'off', required: true, placeholder: 'API key', size: 40,
+  });
+  const button = Object.assign(document.createElement('button'), { type: 'submit', textContent: 'Use key' });
+  input.style.margin = button.style.margin = '0 0 0 10px';
+  form.append(message, input, button);
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    sessionStorage.setItem(KEY_ITEM, input.value.trim());
+    refresh();
+  });
+  const banner = $('banner');
+  banner.replaceChildren(form);
+  banner.hidden = false;
+  input.focus();
 }
 
 // cell is a table cell with text and an optional class.
@@ -264,11 +295,20 @@ async function refresh() {
     renderReady(ctl.signal),
   ]);
   if (ctl.signal.aborted) return;
+  if (rep.reason?.status === 401 || tr.reason?.status === 401) {
+    const refused = sessionStorage.getItem(KEY_ITEM);
+    sessionStorage.removeItem(KEY_ITEM);
+    askForKey(refused ? 'That key was refused. API key (read scope; admin too for training):'
+      : 'This node requires an API key (read scope; admin too for training):');
+    return;
+  }
   const problems = [];
   if (rep.status === 'fulfilled') renderReport(rep.value);
   else problems.push(rep.reason.message);
   if (tr.status === 'fulfilled') renderTraining(tr.value);
-  else problems.push(tr.reason.message);
+  else if (tr.reason?.status === 403) {
+    text('train-sub', 'Training progress needs a key with the admin scope.');
+  } else problems.push(tr.reason.message);
   const banner = $('banner');
   banner.hidden = problems.length === 0;
   banner.textContent = problems.length ? `Could not refresh: ${problems.join('; ')}` : '';

@@ -14,6 +14,7 @@
  * });
  * ```
  *
+ * Pass `{ apiKey }` as the second argument when the node requires keys.
  * `data` is set on a success; otherwise `error` holds the RFC 9457 problem
  * document (a {@link Problem}) and `response` the raw answer.
  *
@@ -51,13 +52,34 @@ export type Problem = Schemas["ErrorModel"];
 /** A client of one Marquee node. */
 export type MarqueeClient = Client<paths>;
 
+/** Options of {@link createMarqueeClient}: openapi-fetch's, and the API key. */
+export interface MarqueeClientOptions extends Omit<ClientOptions, "baseUrl"> {
+  /**
+   * The API key to send with every request (as `Authorization: Bearer`).
+   * Marquee needs a key holding the scope each operation lists (`ingest`,
+   * `read` or `admin`) and answers 401 or 403 otherwise; only a node in its
+   * embedded development mode runs open.
+   */
+  apiKey?: string;
+}
+
 /**
  * Returns a client of the Marquee node at baseUrl (such as
  * "http://127.0.0.1:8080"). Options are openapi-fetch's (headers, a custom
- * fetch, ...).
+ * fetch, ...) and `apiKey`.
  */
-export function createMarqueeClient(baseUrl: string, options: Omit<ClientOptions, "baseUrl"> = {}): MarqueeClient {
-  return createClient<paths>({ ...options, baseUrl: baseUrl.replace(/\/+$/, "") });
+export function createMarqueeClient(baseUrl: string, options: MarqueeClientOptions = {}): MarqueeClient {
+  const { apiKey, ...rest } = options;
+  const client = createClient<paths>({ ...rest, baseUrl: baseUrl.replace(/\/+$/, "") });
+  if (apiKey) {
+    client.use({
+      onRequest({ request }) {
+        request.headers.set("Authorization", `Bearer ${apiKey}`);
+        return request;
+      },
+    });
+  }
+  return client;
 }
 
 /** MarqueeError is a failed call, with the problem document Marquee answered. */

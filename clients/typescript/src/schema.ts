@@ -869,7 +869,71 @@ export interface components {
             recent: components["schemas"]["Job"][] | null;
         };
     };
-    responses: never;
+    responses: {
+        /** @description The key does not hold the scope the operation needs. */
+        Forbidden: {
+            headers: {
+                /**
+                 * @description The bearer challenge, naming the scope needed (RFC 6750).
+                 * @example Bearer realm="marquee", error="insufficient_scope", scope="admin"
+                 */
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Forbidden",
+                 *       "status": 403,
+                 *       "detail": "key \"reporting\" (scopes: read) lacks the scope this operation needs: admin"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["ErrorModel"];
+            };
+        };
+        /** @description Past the rate limit of the key (of the client address, for a request without one). Nothing was done; retry after Retry-After seconds. */
+        TooManyRequests: {
+            headers: {
+                /**
+                 * @description Seconds until the next request can succeed.
+                 * @example 1
+                 */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Too Many Requests",
+                 *       "status": 429,
+                 *       "detail": "rate limit of key \"web-frontend\" (1000 requests/s, burst 2000) exceeded; retry in 1 s"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["ErrorModel"];
+            };
+        };
+        /** @description No API key, or one that is not valid. */
+        Unauthorized: {
+            headers: {
+                /**
+                 * @description The bearer challenge (RFC 6750).
+                 * @example Bearer realm="marquee"
+                 */
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Unauthorized",
+                 *       "status": 401,
+                 *       "detail": "this operation needs an API key: send it as Authorization: Bearer <key> or X-API-Key: <key>"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["ErrorModel"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -915,6 +979,9 @@ export interface operations {
                     "application/json": components["schemas"]["ArchiveStatus"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -970,6 +1037,9 @@ export interface operations {
                     "application/json": components["schemas"]["ArchiveOutputBody"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -1041,6 +1111,9 @@ export interface operations {
                     "application/json": components["schemas"]["ModelsOutputBody"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -1108,6 +1181,17 @@ export interface operations {
                     "application/json": components["schemas"]["TrainOutputBody"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -1131,6 +1215,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -1208,6 +1293,8 @@ export interface operations {
                     "application/json": components["schemas"]["Job"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Not Found */
             404: {
                 headers: {
@@ -1233,6 +1320,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -1320,6 +1408,9 @@ export interface operations {
                     "application/json": components["schemas"]["TrainingOutputBody"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -1493,6 +1584,8 @@ export interface operations {
                     "application/json": components["schemas"]["Report"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -1516,6 +1609,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -1586,6 +1680,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Request Entity Too Large */
             413: {
                 headers: {
@@ -1625,6 +1721,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -1699,6 +1796,8 @@ export interface operations {
                     "application/json": components["schemas"]["ListMoviesOutputBody"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -1722,6 +1821,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -1789,6 +1889,8 @@ export interface operations {
                     "application/json": components["schemas"]["BulkMoviesOutputBody"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Request Entity Too Large */
             413: {
                 headers: {
@@ -1821,6 +1923,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -1873,6 +1976,8 @@ export interface operations {
                     "application/json": components["schemas"]["Movie"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Not Found */
             404: {
                 headers: {
@@ -1898,6 +2003,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -1964,6 +2070,17 @@ export interface operations {
                     "application/json": components["schemas"]["Movie"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -1987,6 +2104,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -2047,6 +2165,8 @@ export interface operations {
                     "application/json": components["schemas"]["PopularList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -2070,6 +2190,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -2138,6 +2259,8 @@ export interface operations {
                     "application/json": components["schemas"]["Recommendations"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -2161,6 +2284,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -2237,6 +2361,8 @@ export interface operations {
                     "application/json": components["schemas"]["HistoryOutputBody"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -2260,6 +2386,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description Internal Server Error */
             500: {
                 headers: {
@@ -2303,6 +2430,7 @@ export interface operations {
                     "application/json": components["schemas"]["HealthOutputBody"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description Error */
             default: {
                 headers: {
@@ -2337,6 +2465,7 @@ export interface operations {
                     "application/json": components["schemas"]["HealthOutputBody"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             /** @description Internal Server Error */
             500: {
                 headers: {

@@ -147,3 +147,17 @@ test("errors are problem documents", async () => {
   const tooMany = await marquee.GET("/api/popular", { params: { query: { n: 500 } } });
   assert.equal(tooMany.error?.errors?.[0]?.location, "query.n");
 });
+
+test("apiKey is sent as a bearer token", async () => {
+  const key = "k-0123456789abcdef0123456789abcdef";
+  let sent: string | null = null;
+  const client = createMarqueeClient("http://marquee.invalid/", {
+    apiKey: key,
+    fetch: async (req: Request) => {
+      sent = req.headers.get("authorization");
+      return new Response(JSON.stringify({ status: "ok" }), { status: 200, headers: { "content-type": "application/json" } });
+    },
+  });
+  assert.equal(check(await client.GET("/healthz")).status, "ok");
+  assert.equal(sent, `Bearer ${key}`);
+});
