@@ -107,13 +107,12 @@ func (a *userActor) apply(ctx context.Context, c actor.Context, events []domain.
 	}
 	res := &applied{}
 	var stored []domain.Interaction
-	for _, ev := range events {
-		inserted, err := a.env.Log.Append(ctx, ev)
-		if err != nil {
-			res.Err = fmt.Errorf("store event %s: %w", ev.EventID, err)
-			break
-		}
-		if !inserted {
+	inserted, err := a.appendAll(ctx, events)
+	if err != nil {
+		res.Err = err
+	}
+	for i, ev := range events[:len(inserted)] {
+		if !inserted[i] {
 			a.env.Metrics.EventsDup.Inc()
 			continue
 		}
@@ -137,6 +136,34 @@ func (a *userActor) apply(ctx context.Context, c actor.Context, events []domain.
 		a.recordFreshness(c, stored)
 	}
 	return res
+}
+
+// batchAppender is an interaction log that stores several events in one
+// round trip (the PostgreSQL log): a message's events then cost one write
+// and one commit, not one each.
+type batchAppender interface {
+	AppendBatch(ctx context.Context, evs []domain.Interaction) ([]bool, error)
+}
+
+// appendAll stores events in order and reports which were new. On an error
+// it returns the results of the events stored before it, if any.
+func (a *userActor) appendAll(ctx context.Context, events []domain.Interaction) ([]bool, error) {
+	if b, ok := a.env.Log.(batchAppender); ok && len(events) > 1 {
+		inserted, err := b.AppendBatch(ctx, events)
+		if err != nil {
+			return nil, fmt.Errorf("store %d events: %w", len(events), err)
+		}
+		return inserted, nil
+	}
+	inserted := make([]bool, 0, len(events))
+	for _, ev := range events {
+		ins, err := a.env.Log.Append(ctx, ev)
+		if err != nil {
+			return inserted, fmt.Errorf("store event %s: %w", ev.EventID, err)
+		}
+		inserted = append(inserted, ins)
+	}
+	return inserted, nil
 }
 
 // recordFreshness measures, for each newly stored event, the time from its

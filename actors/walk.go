@@ -111,10 +111,37 @@ func (w *Walker) fromCache(ctx context.Context, req WalkRequest) (domain.RecList
 	// Cached lists are written after invalidation of every event the actor
 	// applied, so they never hold seen movies; filtering again is cheap
 	// insurance against a list written by an older node.
-	if list = list.Without(req.Seen); len(list.Items) < req.N {
+	items, ok := firstUnseen(list.Items, req.Seen, req.N)
+	if !ok {
 		return domain.RecList{}, gen, ports.ErrNotFound
 	}
+	list.Items = items
 	return list, gen, nil
+}
+
+// firstUnseen returns the first n items not in seen, and false if there
+// are fewer. A cached list is deeper than most requests and normally holds
+// nothing seen, so the common answer is a prefix of items, without a copy
+// (clipped, so that appending to it cannot write into items).
+func firstUnseen(items []domain.ScoredMovie, seen domain.MovieSet, n int) ([]domain.ScoredMovie, bool) {
+	i := 0
+	for i < len(items) && i < n && !seen.Has(items[i].MovieID) {
+		i++
+	}
+	if i == n {
+		return items[:n:n], true
+	}
+	out := make([]domain.ScoredMovie, i, n)
+	copy(out, items[:i])
+	for _, it := range items[i:] {
+		if len(out) == n {
+			break
+		}
+		if !seen.Has(it.MovieID) {
+			out = append(out, it)
+		}
+	}
+	return out, len(out) == n
 }
 
 // compute runs the vector or batch tier; ErrNotFound means the tier does

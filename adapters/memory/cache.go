@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -12,6 +13,8 @@ import (
 var _ ports.RecommendationCache = (*Cache)(nil)
 
 // Cache is an in-memory RecommendationCache with per-user generations.
+// Lists returned by Get share the cached items: callers must not modify
+// them in place (the walk never does; it filters into new slices).
 type Cache struct {
 	mu    sync.Mutex
 	users map[domain.UserID]*cacheEntry
@@ -47,7 +50,13 @@ func (c *Cache) Get(ctx context.Context, user domain.UserID) (domain.RecList, ui
 		e.list = nil
 		return domain.RecList{}, e.gen, ports.ErrNotFound
 	}
-	return copyList(*e.list), e.gen, nil
+	// The stored list is never modified (Put stores a copy), so a hit shares
+	// its items instead of copying them: a cached list is deeper than most
+	// requests, and copying it on every hit was the largest allocation of
+	// the serving path. The slice is clipped, so appending to it copies.
+	l := *e.list
+	l.Items = slices.Clip(l.Items)
+	return l, e.gen, nil
 }
 
 // Put implements ports.RecommendationCache.

@@ -45,6 +45,65 @@ func (l *InteractionLog) Append(ctx context.Context, ev domain.Interaction) (boo
 	return tag.RowsAffected() == 1, nil
 }
 
+// AppendBatch stores events with one statement (one round trip and one
+// commit, whatever their number) and reports, for each, whether it was
+// new: an event whose id is already stored, or repeated earlier in evs,
+// was not inserted. Rows are inserted in the order of evs. User actors
+// store a consumed message's events with it; one commit per event was
+// what bounded ingestion on a synchronous-commit database.
+func (l *InteractionLog) AppendBatch(ctx context.Context, evs []domain.Interaction) ([]bool, error) {
+	if len(evs) == 1 {
+		ins, err := l.Append(ctx, evs[0])
+		if err != nil {
+			return nil, err
+		}
+		return []bool{ins}, nil
+	}
+	n := len(evs)
+	ids, users, movies, types := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	values, recLogIDs := make([]*float64, n), make([]*string, n)
+	weights, ts, ingested := make([]float64, n), make([]time.Time, n), make([]time.Time, n)
+	for i := range evs {
+		ev := &evs[i]
+		ids[i], users[i], movies[i], types[i] = ev.EventID, string(ev.UserID), string(ev.MovieID), string(ev.Type)
+		values[i], weights[i], ts[i], ingested[i] = ev.Value, ev.Weight, ev.Time, ev.IngestedAt
+		if ev.RecLogID != "" {
+			recLogIDs[i] = &ev.RecLogID
+		}
+	}
+	rows, err := l.pool.Query(ctx, `
+		INSERT INTO rt_user_interactions (`+interactionColumns+`)
+		SELECT e.event_id, e.user_id, e.movie_id, e.event_type, e.value, e.weight, e.ts, e.rec_log_id, e.ingested_at
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::double precision[], $6::double precision[],
+			$7::timestamptz[], $8::text[], $9::timestamptz[])
+			WITH ORDINALITY AS e(event_id, user_id, movie_id, event_type, value, weight, ts, rec_log_id, ingested_at, ord)
+		ORDER BY e.ord
+		ON CONFLICT (event_id) DO NOTHING
+		RETURNING event_id`,
+		ids, users, movies, types, values, weights, ts, recLogIDs, ingested)
+	if err != nil {
+		return nil, wrap("append interactions", err)
+	}
+	new := make(map[string]bool, n)
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, wrap("append interactions", err)
+		}
+		new[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("append interactions", err)
+	}
+	out := make([]bool, n)
+	for i, id := range ids {
+		out[i] = new[id]
+		delete(new, id) // a repeated id was inserted once, for its first occurrence
+	}
+	return out, nil
+}
+
 // UserHistory implements ports.InteractionLog; events with equal times
 // keep their insertion order.
 func (l *InteractionLog) UserHistory(ctx context.Context, user domain.UserID) ([]domain.Interaction, error) {
