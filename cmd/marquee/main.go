@@ -8,6 +8,7 @@
 //	marquee openapi [-o FILE]           write the OpenAPI contract
 //	marquee bench-train [flags]         time one training job on synthetic data
 //	marquee simulate [flags]            drive a running node with simulated users who click
+//	marquee bench [flags]               load-test a running node: per-tier latency, freshness, ingest
 package main
 
 import (
@@ -30,7 +31,8 @@ const usage = `usage:
   marquee gen -out DIR [flags]        write a synthetic dataset in MovieLens layout (marquee gen -h)
   marquee openapi [-o FILE]           write the OpenAPI contract
   marquee bench-train [flags]         time one training job on synthetic data (marquee bench-train -h)
-  marquee simulate [flags]            drive a running node with simulated users who click (marquee simulate -h)`
+  marquee simulate [flags]            drive a running node with simulated users who click (marquee simulate -h)
+  marquee bench [flags]               load-test a running node: per-tier latency, freshness, ingest (marquee bench -h)`
 
 func run(args []string) error {
 	cmd := "serve"
@@ -54,6 +56,8 @@ func run(args []string) error {
 		return benchTrain(args)
 	case "simulate":
 		return simulate(args)
+	case "bench":
+		return bench(args)
 	case "help":
 		fmt.Println(usage)
 		return nil
