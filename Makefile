@@ -54,6 +54,10 @@ fuzz: ## Run each fuzz target for FUZZTIME executions (default 200000x: a count,
 		$(GO) test -run='^$$' -fuzz="^$$1$$" -fuzztime=$${FUZZTIME:-200000x} -fuzzminimizetime=100x $$2 || exit 1; \
 	done
 
+.PHONY: soak
+soak: services ## Soak a node on the real services for SOAK (default 10m): flat memory, goroutines, descriptors; produced = stored + archived
+	MARQUEE_SOAK=$${SOAK:-10m} $(GO) test -run '^TestSoak$$' -count=1 -v -timeout 60m ./bootstrap/
+
 .PHONY: bench
 bench: ## Run the Go benchmarks of the hot paths (6 runs each; summarize with benchstat)
 	$(GO) test -run='^$$' -bench=. -benchmem -count=6 ./actors/ ./bootstrap/ ./adapters/kafka/ ./adapters/movielens/ ./domain/als/

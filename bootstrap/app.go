@@ -208,19 +208,11 @@ func (a *App) listen(pub *kafka.Publisher) error {
 		Publisher: pub, Recommender: a.System, Catalog: a.Stores.Catalog, Popular: a.Stores.Popular,
 		History: a.Stores.Log, Trainer: a.System, Archiver: a.System, Models: a.Stores.Models, Metrics: a.Metrics, Weights: a.Config.Weights,
 		AcceptUnknownMovies: a.Config.AcceptUnknownMovies,
-		// Ready when the event stream and the database answer; a down
-		// cache only costs the cache tier, so it does not count.
-		Ready: func(ctx context.Context) error {
-			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-			defer cancel()
-			if err := pub.Ping(ctx); err != nil {
-				return err
-			}
-			if a.Stores.Ping != nil {
-				return a.Stores.Ping(ctx)
-			}
-			return nil
-		},
+		// Ready when the event stream and the database answer; the cache
+		// and the archive are reported, but a node without them still
+		// serves (degraded), so they do not take it out of rotation.
+		Ready:     append([]openapi.Check{{Name: "events", Required: true, Ping: pub.Ping}}, a.Stores.Checks...),
+		OnChecked: a.Metrics.ObserveDependency,
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Metrics.Registry, promhttp.HandlerOpts{}))
 	web.Register(mux)

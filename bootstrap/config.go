@@ -25,6 +25,9 @@ import (
 // Config is every setting, read once from MARQUEE_* environment variables.
 type Config struct {
 	HTTPAddr string // MARQUEE_HTTP_ADDR
+	// PprofAddr, if set, serves net/http/pprof on its own listener
+	// (MARQUEE_PPROF_ADDR; keep it on loopback: profiles show internals).
+	PprofAddr string
 
 	DatabaseURL    string // MARQUEE_DATABASE_URL; empty keeps PostgreSQL's ports in memory
 	DatabaseSchema string // MARQUEE_DATABASE_SCHEMA: where Marquee's tables live (default public)
@@ -96,6 +99,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	r := envReader{get: getenv}
 	c := Config{
 		HTTPAddr:        r.str("MARQUEE_HTTP_ADDR", "127.0.0.1:8080"),
+		PprofAddr:       r.str("MARQUEE_PPROF_ADDR", ""),
 		DatabaseURL:     r.str("MARQUEE_DATABASE_URL", ""),
 		DatabaseSchema:  r.str("MARQUEE_DATABASE_SCHEMA", "public"),
 		RedisURL:        r.str("MARQUEE_REDIS_URL", ""),

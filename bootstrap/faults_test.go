@@ -8,10 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/marquee-recsys/marquee/clients/go/marquee"
+	"github.com/marquee-recsys/marquee/domain"
 )
 
 // ownPostgres is a PostgreSQL 15 server of the test's own, on a free
@@ -196,4 +198,155 @@ func TestKafkaDown(t *testing.T) {
 	if a != 1 {
 		t.Fatalf("recommendations availability with Kafka down = %.2f", a)
 	}
+}
+
+// ownMinIO is a MinIO server of the test's own (the binary
+// deploy/local/minio.sh installed), that the test kills and restarts on
+// the same port and data directory.
+type ownMinIO struct {
+	t    *testing.T
+	bin  string
+	dir  string
+	addr string
+	cmd  *exec.Cmd
+}
+
+func startOwnMinIO(t *testing.T) *ownMinIO {
+	t.Helper()
+	script, err := os.ReadFile("../deploy/local/minio.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var version string
+	for _, line := range strings.Split(string(script), "\n") {
+		if v, ok := strings.CutPrefix(line, "MINIO_VERSION="); ok {
+			version = v
+		}
+	}
+	home, _ := os.UserHomeDir()
+	bin := filepath.Join(home, ".cache", "marquee", "bin", "minio-"+version)
+	if _, err := os.Stat(bin); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("MinIO is required under CI=true: %v (deploy/local/minio.sh installs it)", err)
+		}
+		t.Skip("no MinIO binary; run deploy/local/minio.sh")
+	}
+	m := &ownMinIO{t: t, bin: bin, dir: t.TempDir(), addr: freeAddr(t)}
+	t.Cleanup(m.stop)
+	m.start()
+	return m
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// start starts the server (again) and waits until it is live.
+func (m *ownMinIO) start() {
+	m.t.Helper()
+	m.cmd = exec.Command(m.bin, "server", "--quiet", "--address", m.addr, "--console-address", freeAddr(m.t), m.dir)
+	m.cmd.Env = append(os.Environ(), "MINIO_ROOT_USER=minioadmin", "MINIO_ROOT_PASSWORD=minioadmin")
+	if err := m.cmd.Start(); err != nil {
+		m.t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if r, err := http.Get("http://" + m.addr + "/minio/health/live"); err == nil {
+			r.Body.Close()
+			if r.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			m.t.Fatal("MinIO did not start")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// stop kills the server, as a crash would look to Marquee.
+func (m *ownMinIO) stop() {
+	if m.cmd != nil && m.cmd.Process != nil {
+		_ = m.cmd.Process.Kill()
+		_ = m.cmd.Wait()
+		m.cmd = nil
+	}
+}
+
+// TestMinIODown kills the archive's object store under a running node:
+// readiness stays 200 but says degraded and why, an archiving run fails
+// and leaves every row hot, recommendations keep coming; once MinIO is
+// back, readiness is clean again and the next run archives.
+func TestMinIODown(t *testing.T) {
+	minio := startOwnMinIO(t)
+	dbURL, redisURL := realServices(t)
+	schema := fmt.Sprintf("miniodown%d", time.Now().UnixNano())
+	app := startAppEnv(t, map[string]string{
+		"MARQUEE_DATABASE_URL": dbURL, "MARQUEE_DATABASE_SCHEMA": schema, "MARQUEE_REDIS_URL": redisURL, "MARQUEE_REDIS_PREFIX": schema,
+		"MARQUEE_S3_ENDPOINT": minio.addr, "MARQUEE_S3_ACCESS_KEY": "minioadmin", "MARQUEE_S3_SECRET_KEY": "minioadmin",
+		"MARQUEE_DEMO": "true", "MARQUEE_DEMO_USERS": "100", "MARQUEE_HOT_RETENTION": "1h", "MARQUEE_ARCHIVE_EVERY": "off",
+		"MARQUEE_INSECURE_DEV": "true",
+	})
+	c := client(t, app)
+	ctx := context.Background()
+	hotRows := func() int {
+		n := 0
+		if err := app.Stores.Log.Scan(ctx, func(domain.Interaction) error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	archive := func() *marquee.ArchiveRun {
+		started, err := marquee.Check(c.PostArchiveWithResponse(ctx))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var run *marquee.ArchiveRun
+		waitFor(t, "the archive run to end", func() bool {
+			st, err := marquee.Check(c.GetArchiveWithResponse(ctx))
+			if err != nil || st.JSON200.Current == nil {
+				return false
+			}
+			run = st.JSON200.Current
+			return run.ID == started.JSON202.Run.ID && !run.Running
+		})
+		return run
+	}
+	before := hotRows()
+
+	minio.stop()
+	ready, err := c.GetReadyzWithResponse(ctx)
+	if err != nil || ready.StatusCode() != http.StatusOK || ready.JSON200.Status != "degraded" ||
+		!strings.HasPrefix(ready.JSON200.Checks["archive"], "down") {
+		t.Fatalf("/readyz with MinIO down: %d %s %v", ready.StatusCode(), ready.Body, err)
+	}
+	if run := archive(); run.Error == nil || run.Rows != 0 {
+		t.Fatalf("archive run with MinIO down: %+v", run)
+	}
+	if n := hotRows(); n != before {
+		t.Fatalf("hot rows %d after a failed run, were %d", n, before)
+	}
+	if a := availability(t, c, 50); a != 1 {
+		t.Fatalf("recommendations availability with MinIO down = %.2f", a)
+	}
+
+	minio.start()
+	ready, err = c.GetReadyzWithResponse(ctx)
+	if err != nil || ready.StatusCode() != http.StatusOK || ready.JSON200.Status != "ready" {
+		t.Fatalf("/readyz with MinIO back: %d %s %v", ready.StatusCode(), ready.Body, err)
+	}
+	run := archive()
+	if run.Error != nil || run.Rows == 0 {
+		t.Fatalf("archive run with MinIO back: %+v", run)
+	}
+	if n := hotRows(); n != before-int(run.Rows) {
+		t.Fatalf("hot rows %d after archiving %d of %d", n, run.Rows, before)
+	}
+	t.Logf("MinIO down: readiness degraded, archiving failed with every one of %d rows kept hot, recommendations 100%%; back: %d rows archived", before, run.Rows)
 }

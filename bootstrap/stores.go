@@ -12,6 +12,7 @@ import (
 	"github.com/marquee-recsys/marquee/adapters/postgres"
 	"github.com/marquee-recsys/marquee/adapters/redis"
 	"github.com/marquee-recsys/marquee/adapters/s3"
+	"github.com/marquee-recsys/marquee/openapi"
 	"github.com/marquee-recsys/marquee/ports"
 )
 
@@ -36,9 +37,9 @@ type Stores struct {
 	// manifest does not list are a previous process's, not orphans.
 	OrphanCleanup bool
 
-	// Ping checks the external services the stores use (nil when all are
+	// Checks ping the external services the stores use (none when all are
 	// in memory), for readiness.
-	Ping func(ctx context.Context) error
+	Checks []openapi.Check
 }
 
 // OpenStores picks an adapter for every port: PostgreSQL (with pgvector)
@@ -52,7 +53,6 @@ func OpenStores(ctx context.Context, cfg Config, logger *slog.Logger) (s Stores,
 			closers[i]()
 		}
 	}
-	var pings []func(context.Context) error
 	if cfg.DatabaseURL != "" {
 		db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.WithLogger(logger), postgres.WithPopularity(cfg.Popularity),
 			postgres.WithSchema(cfg.DatabaseSchema), postgres.WithEfSearch(cfg.EfSearch))
@@ -62,7 +62,8 @@ func OpenStores(ctx context.Context, cfg Config, logger *slog.Logger) (s Stores,
 		closers = append(closers, db.Close)
 		s.Log, s.Profiles, s.Vectors, s.Batch = db.Interactions(), db.Profiles(), db.Vectors(), db.Batch()
 		s.Popular, s.Catalog, s.Analytics, s.Reports, s.Models = db.Popular(), db.Catalog(), db.Analytics(), db.Analytics(), db.Models()
-		pings = append(pings, func(ctx context.Context) error { return db.Pool().Ping(ctx) })
+		// Without the database nothing is stored: not ready.
+		s.Checks = append(s.Checks, openapi.Check{Name: "database", Required: true, Ping: db.Pool().Ping})
 		logger.Info("using PostgreSQL", "schema", db.Schema(), "pgvector", db.VectorVersion())
 	}
 	if cfg.RedisURL != "" {
@@ -74,9 +75,10 @@ func OpenStores(ctx context.Context, cfg Config, logger *slog.Logger) (s Stores,
 		closers = append(closers, func() { _ = c.Close() })
 		s.Cache = c
 		// Redis down is not "not ready": the walk skips the cache tier.
+		s.Checks = append(s.Checks, openapi.Check{Name: "cache", Ping: c.Ping})
 		logger.Info("using Redis for the recommendation cache")
 	}
-	archive, closeArchive, err := openArchive(cfg, logger)
+	archive, archiveCheck, closeArchive, err := openArchive(cfg, logger)
 	if err != nil {
 		close()
 		return Stores{}, func() {}, err
@@ -85,15 +87,10 @@ func OpenStores(ctx context.Context, cfg Config, logger *slog.Logger) (s Stores,
 	s.Archive = archive
 	s.Ledger, _ = s.Log.(ports.ArchiveLedger)
 	s.OrphanCleanup = cfg.DatabaseURL != "" || (cfg.ArchiveDir == "" && cfg.S3Endpoint == "")
-	if len(pings) > 0 {
-		s.Ping = func(ctx context.Context) error {
-			for _, p := range pings {
-				if err := p(ctx); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
+	if archiveCheck != nil {
+		// MinIO down is not "not ready" either: the archiver retries and the
+		// hot table keeps the rows meanwhile.
+		s.Checks = append(s.Checks, *archiveCheck)
 	}
 	return s, close, nil
 }
@@ -101,8 +98,9 @@ func OpenStores(ctx context.Context, cfg Config, logger *slog.Logger) (s Stores,
 // openArchive returns the Parquet archive: on S3/MinIO when
 // MARQUEE_S3_ENDPOINT is set, else in MARQUEE_ARCHIVE_DIR, else in a
 // temporary directory that lives as long as the process (the embedded
-// mode's in-memory stores do not outlive it either).
-func openArchive(cfg Config, logger *slog.Logger) (ports.Archive, func(), error) {
+// mode's in-memory stores do not outlive it either). On S3 it also
+// returns the readiness check of the bucket.
+func openArchive(cfg Config, logger *slog.Logger) (ports.Archive, *openapi.Check, func(), error) {
 	if cfg.S3Endpoint != "" {
 		opts := []s3.Option{s3.WithTLS(cfg.S3TLS), s3.WithLogger(logger)}
 		if cfg.S3AccessKey != "" {
@@ -113,25 +111,26 @@ func openArchive(cfg Config, logger *slog.Logger) (ports.Archive, func(), error)
 		}
 		store, err := s3.New(cfg.S3Endpoint, cfg.S3Bucket, opts...)
 		if err != nil {
-			return nil, nil, fmt.Errorf("MARQUEE_S3_ENDPOINT: %w", err)
+			return nil, nil, nil, fmt.Errorf("MARQUEE_S3_ENDPOINT: %w", err)
 		}
 		logger.Info("archiving to S3", "endpoint", cfg.S3Endpoint, "bucket", cfg.S3Bucket)
-		return parquet.New(store, parquet.WithPrefix(cfg.S3Prefix), parquet.WithLogger(logger)), func() {}, nil
+		return parquet.New(store, parquet.WithPrefix(cfg.S3Prefix), parquet.WithLogger(logger)),
+			&openapi.Check{Name: "archive", Ping: store.Ping}, func() {}, nil
 	}
 	dir, cleanup := cfg.ArchiveDir, func() {}
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "marquee-archive-")
 		if err != nil {
-			return nil, nil, fmt.Errorf("archive directory: %w", err)
+			return nil, nil, nil, fmt.Errorf("archive directory: %w", err)
 		}
 		dir, cleanup = tmp, func() { _ = os.RemoveAll(tmp) }
 	}
 	store, err := localfs.New(dir)
 	if err != nil {
 		cleanup()
-		return nil, nil, fmt.Errorf("MARQUEE_ARCHIVE_DIR: %w", err)
+		return nil, nil, nil, fmt.Errorf("MARQUEE_ARCHIVE_DIR: %w", err)
 	}
-	return parquet.New(store, parquet.WithLogger(logger)), cleanup, nil
+	return parquet.New(store, parquet.WithLogger(logger)), nil, cleanup, nil
 }
 
 // memoryStores returns the in-memory adapter of every port.

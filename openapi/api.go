@@ -42,8 +42,10 @@ type Deps struct {
 	// AcceptUnknownMovies lets events name movies not in the catalog
 	// (for catalogs that are loaded after the events start flowing).
 	AcceptUnknownMovies bool
-	// Ready reports whether the node can serve; nil means always ready.
-	Ready func(ctx context.Context) error
+	// Ready are the dependencies /readyz checks; none means always ready.
+	// OnChecked, if set, is told each check's outcome (for a metric).
+	Ready     []Check
+	OnChecked func(name string, up bool)
 	// Now is the clock and NewEventID makes ids for events sent without
 	// one; both have production defaults.
 	Now        func() time.Time

@@ -193,6 +193,13 @@ func exampleHealth(status string) any {
 	return out.Body
 }
 
+func exampleReady() any {
+	var out healthOutput
+	out.Body.Status = "degraded"
+	out.Body.Checks = map[string]string{"events": "ok", "database": "ok", "cache": "down: dial tcp 127.0.0.1:6379: connect: connection refused", "archive": "ok"}
+	return out.Body
+}
+
 func exampleAnalytics() analytics.Report {
 	ctr := func(impressions, clicks int) domain.CTR {
 		return domain.CTR{Impressions: impressions, Clicks: clicks, CTR: float64(clicks) / float64(impressions)}

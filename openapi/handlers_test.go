@@ -290,11 +290,31 @@ func TestMoviesAndHistory(t *testing.T) {
 
 func TestProbes(t *testing.T) {
 	t.Parallel()
-	api, _ := newAPI(t, func(d *Deps) { d.Ready = func(context.Context) error { return fmt.Errorf("event stream down") } })
+	down := func(context.Context) error { return fmt.Errorf("connection refused") }
+	up := func(context.Context) error { return nil }
+	observed := map[string]bool{}
+	var mu sync.Mutex
+	api, _ := newAPI(t, func(d *Deps) {
+		d.Ready = []Check{{Name: "events", Required: true, Ping: down}, {Name: "cache", Ping: up}}
+		d.OnChecked = func(name string, ok bool) { mu.Lock(); observed[name] = ok; mu.Unlock() }
+	})
 	if resp := api.Get("/healthz"); resp.Code != 200 {
 		t.Fatalf("healthz %d", resp.Code)
 	}
-	if resp := api.Get("/readyz"); resp.Code != 503 || !strings.Contains(resp.Body.String(), "event stream down") {
-		t.Fatalf("readyz %d %s", resp.Code, resp.Body.String())
+	if resp := api.Get("/readyz"); resp.Code != 503 || !strings.Contains(resp.Body.String(), "events: connection refused") {
+		t.Fatalf("readyz with the event stream down: %d %s", resp.Code, resp.Body.String())
+	}
+	if observed["events"] || !observed["cache"] {
+		t.Fatalf("observed %v", observed)
+	}
+
+	// An optional dependency down: still ready, but degraded, and it says why.
+	api, _ = newAPI(t, func(d *Deps) {
+		d.Ready = []Check{{Name: "events", Required: true, Ping: up}, {Name: "archive", Ping: down}}
+	})
+	resp := api.Get("/readyz")
+	if body := resp.Body.String(); resp.Code != 200 || !strings.Contains(body, `"status":"degraded"`) ||
+		!strings.Contains(body, `"archive":"down: connection refused"`) || !strings.Contains(body, `"events":"ok"`) {
+		t.Fatalf("readyz with the archive down: %d %s", resp.Code, body)
 	}
 }

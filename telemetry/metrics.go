@@ -40,6 +40,18 @@ type Metrics struct {
 	// CatalogCheckSkipped counts events accepted without checking their
 	// movie against the catalog because the catalog was unreachable.
 	CatalogCheckSkipped prometheus.Counter
+	// DependencyUp is 1 or 0 per dependency, as the last readiness probe
+	// found it (events, database, cache, archive).
+	DependencyUp *prometheus.GaugeVec
+}
+
+// ObserveDependency records a readiness check's outcome.
+func (m *Metrics) ObserveDependency(name string, up bool) {
+	v := 0.0
+	if up {
+		v = 1
+	}
+	m.DependencyUp.WithLabelValues(name).Set(v)
 }
 
 // latencyBuckets span 50µs to 2.5s: the cache tier lives at the bottom,
@@ -124,10 +136,13 @@ func New() *Metrics {
 		ArchiveFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "marquee_archive_failures_total", Help: "Archiving runs that stopped on an error (their rows stay hot).",
 		}),
+		DependencyUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "marquee_dependency_up", Help: "1 when the dependency answered the last readiness probe, 0 when it did not.",
+		}, []string{"dependency"}),
 	}
 	reg.MustRegister(m.RecsServed, m.TierErrors, m.TierLatency, m.EventsApplied, m.EventsDup, m.EventsAccepted,
 		m.EventsRejected, m.IngestFailures, m.FoldIn, m.UserActors, m.Feedback, m.AnalyticsErrs, m.AnalyticsDropped,
 		m.Freshness, m.HTTP, m.ModelNDCG, m.TrainingSeconds, m.TrainingRuns, m.ConsumerLag,
-		m.ArchiveRows, m.ArchiveFiles, m.ArchiveFailures, m.CatalogCheckSkipped)
+		m.ArchiveRows, m.ArchiveFiles, m.ArchiveFailures, m.CatalogCheckSkipped, m.DependencyUp)
 	return m
 }

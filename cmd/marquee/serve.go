@@ -27,6 +27,13 @@ func serve(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := bootstrap.NewLogger(cfg)
+	if cfg.PprofAddr != "" {
+		closePprof, err := servePprof(cfg.PprofAddr, logger)
+		if err != nil {
+			return fmt.Errorf("MARQUEE_PPROF_ADDR: %w", err)
+		}
+		defer closePprof()
+	}
 	app, cleanup, err := bootstrap.New(ctx, cfg, logger)
 	if err != nil {
 		return err

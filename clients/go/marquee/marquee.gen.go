@@ -335,7 +335,12 @@ type HealthOutputBody struct {
 	// Example: https://example.com/schemas/HealthOutputBody.json
 	Schema *string `json:"$schema,omitempty"`
 
-	// Status Example: ok
+	// Checks Readiness: each dependency checked, ok or down with the reason
+	Checks map[string]string `json:"checks,omitempty"`
+
+	// Status ok (liveness); ready, or degraded when a dependency the node can serve without is down (readiness)
+	//
+	// Example: ready
 	Status string `json:"status"`
 }
 
@@ -1016,7 +1021,7 @@ type ClientInterface interface {
 
 	// GetReadyz Readiness
 	//
-	// 200 when this node can accept events and serve recommendations; 503 with the reason otherwise.
+	// 200 when this node can accept events and serve recommendations: the event stream and the database answer. The body lists every dependency checked; with the cache or the archive down the status is degraded, still 200 (the walk skips the cache tier, the archiver retries and the hot table keeps the rows). 503 with the reason otherwise.
 	//
 	// Corresponds with GET /readyz (the `GetReadyz` operationId).
 	GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1380,7 +1385,7 @@ func (c *Client) GetHealthz(ctx context.Context, reqEditors ...RequestEditorFn) 
 
 // GetReadyz Readiness
 //
-// 200 when this node can accept events and serve recommendations; 503 with the reason otherwise.
+// 200 when this node can accept events and serve recommendations: the event stream and the database answer. The body lists every dependency checked; with the cache or the archive down the status is degraded, still 200 (the walk skips the cache tier, the archiver retries and the hot table keeps the rows). 503 with the reason otherwise.
 //
 // Corresponds with GET /readyz (the `GetReadyz` operationId).
 func (c *Client) GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2339,7 +2344,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetReadyzWithResponse Readiness
 	//
-	// 200 when this node can accept events and serve recommendations; 503 with the reason otherwise.
+	// 200 when this node can accept events and serve recommendations: the event stream and the database answer. The body lists every dependency checked; with the cache or the archive down the status is degraded, still 200 (the walk skips the cache tier, the archiver retries and the hot table keeps the rows). 503 with the reason otherwise.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -4361,7 +4366,7 @@ func (c *ClientWithResponses) GetHealthzWithResponse(ctx context.Context, reqEdi
 
 // GetReadyzWithResponse Readiness
 //
-// 200 when this node can accept events and serve recommendations; 503 with the reason otherwise.
+// 200 when this node can accept events and serve recommendations: the event stream and the database answer. The body lists every dependency checked; with the cache or the archive down the status is degraded, still 200 (the walk skips the cache tier, the archiver retries and the hot table keeps the rows). 503 with the reason otherwise.
 //
 // Returns a wrapper object for the known response body format(s).
 //

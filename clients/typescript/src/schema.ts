@@ -285,7 +285,7 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description 200 when this node can accept events and serve recommendations; 503 with the reason otherwise.
+         * @description 200 when this node can accept events and serve recommendations: the event stream and the database answer. The body lists every dependency checked; with the cache or the archive down the status is degraded, still 200 (the walk skips the cache tier, the archiver retries and the hot table keeps the rows). 503 with the reason otherwise.
          */
         get: operations["get-readyz"];
         put?: never;
@@ -504,7 +504,14 @@ export interface components {
              * @example https://example.com/schemas/HealthOutputBody.json
              */
             readonly $schema?: string;
-            /** @example ok */
+            /** @description Readiness: each dependency checked, ok or down with the reason */
+            checks?: {
+                [key: string]: string;
+            };
+            /**
+             * @description ok (liveness); ready, or degraded when a dependency the node can serve without is down (readiness)
+             * @example ready
+             */
             status: string;
         };
         HistoryEvent: {
@@ -2451,7 +2458,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The node is ready. */
+            /** @description The node is ready (or degraded, still serving). */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2459,7 +2466,13 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "status": "ready"
+                     *       "status": "degraded",
+                     *       "checks": {
+                     *         "archive": "ok",
+                     *         "cache": "down: dial tcp 127.0.0.1:6379: connect: connection refused",
+                     *         "database": "ok",
+                     *         "events": "ok"
+                     *       }
                      *     }
                      */
                     "application/json": components["schemas"]["HealthOutputBody"];
