@@ -138,17 +138,11 @@ func (a *userActor) apply(ctx context.Context, c actor.Context, events []domain.
 	return res
 }
 
-// batchAppender is an interaction log that stores several events in one
-// round trip (the PostgreSQL log): a message's events then cost one write
-// and one commit, not one each.
-type batchAppender interface {
-	AppendBatch(ctx context.Context, evs []domain.Interaction) ([]bool, error)
-}
-
 // appendAll stores events in order and reports which were new. On an error
 // it returns the results of the events stored before it, if any.
 func (a *userActor) appendAll(ctx context.Context, events []domain.Interaction) ([]bool, error) {
-	if b, ok := a.env.Log.(batchAppender); ok && len(events) > 1 {
+	// A message's events in one write and one commit when the log can.
+	if b, ok := a.env.Log.(ports.BatchAppender); ok && len(events) > 1 {
 		inserted, err := b.AppendBatch(ctx, events)
 		if err != nil {
 			return nil, fmt.Errorf("store %d events: %w", len(events), err)

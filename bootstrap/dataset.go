@@ -10,6 +10,7 @@ import (
 
 	"github.com/marquee-recsys/marquee/adapters/movielens"
 	"github.com/marquee-recsys/marquee/domain"
+	"github.com/marquee-recsys/marquee/ports"
 )
 
 // ImportStats reports what an import stored.
@@ -34,7 +35,7 @@ const importWorkers = 8
 // go through Kafka, and user actors reconcile a user's profile from the
 // log the first time they start. Re-importing is a no-op (event ids are
 // stable). progress, if set, is called every 10,000 interactions.
-func ImportMovieLens(ctx context.Context, s Stores, dir string, w domain.Weights, log *slog.Logger, progress func(done int64)) (ImportStats, error) {
+func ImportMovieLens(ctx context.Context, s Stores, dir string, w domain.Weights, pop domain.Popularity, log *slog.Logger, progress func(done int64)) (ImportStats, error) {
 	start := time.Now()
 	ds, err := movielens.Open(dir, movielens.WithWeights(w))
 	if err != nil {
@@ -52,7 +53,7 @@ func ImportMovieLens(ctx context.Context, s Stores, dir string, w domain.Weights
 	}
 	st.Movies = len(movies)
 
-	inserted, err := storeAll(ctx, s, func(fn func(domain.Interaction) error) error { return ds.EachInteraction(ctx, fn) }, progress)
+	inserted, err := storeAll(ctx, s, pop, func(fn func(domain.Interaction) error) error { return ds.EachInteraction(ctx, fn) }, progress)
 	stats := ds.Stats()
 	st.Interactions, st.Skipped = stats.Interactions.Accepted, stats.Interactions.Skipped+stats.Movies.Skipped
 	st.Inserted, st.Seconds = inserted, time.Since(start).Seconds()
@@ -69,43 +70,90 @@ func ImportMovieLens(ctx context.Context, s Stores, dir string, w domain.Weights
 
 // storeAll stores every interaction each yields into the interaction log
 // and, for the new ones, the popularity store, with importWorkers
-// concurrent writers. It returns how many were new.
-func storeAll(ctx context.Context, s Stores, each func(func(domain.Interaction) error) error, progress func(int64)) (int64, error) {
+// concurrent writers taking batches of importBatch events: one round trip
+// per batch when the log takes batches (PostgreSQL), and one popularity
+// update per movie of the batch, not per event. It returns how many were
+// new.
+func storeAll(ctx context.Context, s Stores, pop domain.Popularity, each func(func(domain.Interaction) error) error, progress func(int64)) (int64, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	work := make(chan domain.Interaction, 4*importWorkers)
+	work := make(chan []domain.Interaction, 2*importWorkers)
 	var inserted, seen atomic.Int64
 	var wg sync.WaitGroup
 	for range importWorkers {
 		wg.Go(func() {
-			for ev := range work {
-				ins, err := s.Log.Append(ctx, ev)
-				if err == nil && ins {
-					inserted.Add(1)
-					err = s.Popular.Record(ctx, ev.MovieID, ev.Weight, ev.Time)
-				}
+			for batch := range work {
+				n, err := storeBatch(ctx, s, pop, batch)
+				inserted.Add(int64(n))
 				if err != nil {
-					cancel(fmt.Errorf("store event %s: %w", ev.EventID, err))
+					cancel(err)
 					return
 				}
-				if n := seen.Add(1); progress != nil && n%10000 == 0 {
-					progress(n)
+				total := seen.Add(int64(len(batch)))
+				if progress != nil && total/10000 != (total-int64(len(batch)))/10000 {
+					progress(total)
 				}
 			}
 		})
 	}
-	err := each(func(ev domain.Interaction) error {
+	batch := make([]domain.Interaction, 0, importBatch)
+	send := func() error {
 		select {
-		case work <- ev:
+		case work <- batch:
+			batch = make([]domain.Interaction, 0, importBatch)
 			return nil
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		}
+	}
+	err := each(func(ev domain.Interaction) error {
+		if batch = append(batch, ev); len(batch) == importBatch {
+			return send()
+		}
+		return nil
 	})
+	if err == nil && len(batch) > 0 {
+		err = send()
+	}
 	close(work)
 	wg.Wait()
 	if cause := context.Cause(ctx); cause != nil && err == nil {
 		err = cause
 	}
 	return inserted.Load(), err
+}
+
+// importBatch is the events of one import write.
+const importBatch = 500
+
+// storeBatch stores one batch and records the popularity of its new events.
+func storeBatch(ctx context.Context, s Stores, pop domain.Popularity, batch []domain.Interaction) (int, error) {
+	var ins []bool
+	if b, ok := s.Log.(ports.BatchAppender); ok {
+		var err error
+		if ins, err = b.AppendBatch(ctx, batch); err != nil {
+			return 0, fmt.Errorf("store %d events from %s: %w", len(batch), batch[0].EventID, err)
+		}
+	} else {
+		ins = make([]bool, len(batch))
+		for i, ev := range batch {
+			var err error
+			if ins[i], err = s.Log.Append(ctx, ev); err != nil {
+				return 0, fmt.Errorf("store event %s: %w", ev.EventID, err)
+			}
+		}
+	}
+	sum, n := pop.NewSum(), 0
+	for i, ev := range batch {
+		if ins[i] {
+			n++
+			sum.Add(ev.MovieID, ev.Weight, ev.Time)
+		}
+	}
+	return n, sum.Each(func(m domain.MovieID, w float64, t time.Time) error {
+		if err := s.Popular.Record(ctx, m, w, t); err != nil {
+			return fmt.Errorf("record popularity of %s: %w", m, err)
+		}
+		return nil
+	})
 }

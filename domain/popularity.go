@@ -58,3 +58,47 @@ func AddLogKeys(a, b float64) float64 {
 	}
 	return a + math.Log1p(math.Exp(b-a))
 }
+
+// PopularitySum adds up positive events per movie, so that a bulk path can
+// record one event per movie instead of one per event: Each yields, for
+// every movie, a (weight, time) whose Contribution is exactly the sum of
+// the movie's contributions.
+type PopularitySum struct {
+	p    Popularity
+	keys map[MovieID]float64
+	last map[MovieID]time.Time
+}
+
+// NewSum returns an empty PopularitySum under p.
+func (p Popularity) NewSum() *PopularitySum {
+	return &PopularitySum{p: p, keys: map[MovieID]float64{}, last: map[MovieID]time.Time{}}
+}
+
+// Add counts one event; events without positive interest change nothing.
+func (s *PopularitySum) Add(movie MovieID, weight float64, t time.Time) {
+	term, ok := s.p.Contribution(weight, t)
+	if !ok {
+		return
+	}
+	if k, seen := s.keys[movie]; seen {
+		s.keys[movie] = AddLogKeys(k, term)
+		if t.After(s.last[movie]) {
+			s.last[movie] = t
+		}
+		return
+	}
+	s.keys[movie], s.last[movie] = term, t
+}
+
+// Each calls fn once per movie with its equivalent event: at the movie's
+// latest event time, and the weight Σ wᵢ·2^(−(t−tᵢ)/HalfLife), which is at
+// most the plain sum of the weights, so it neither overflows nor vanishes.
+func (s *PopularitySum) Each(fn func(movie MovieID, weight float64, t time.Time) error) error {
+	for m, key := range s.keys {
+		t := s.last[m]
+		if err := fn(m, math.Exp(key-s.p.lambda()*t.Sub(PopularityEpoch).Seconds()), t); err != nil {
+			return err
+		}
+	}
+	return nil
+}

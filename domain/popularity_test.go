@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"fmt"
 	"math"
 	"testing"
 	"time"
@@ -103,5 +104,46 @@ func TestPreferences(t *testing.T) {
 	}
 	if s := p.Seen(); !s.Has("a") || !s.Has("b") || len(s) != 2 {
 		t.Fatalf("seen = %v", s)
+	}
+}
+
+// TestPopularitySumEqualsEveryEvent: recording each movie's equivalent
+// event gives the key that recording every event gives.
+func TestPopularitySumEqualsEveryEvent(t *testing.T) {
+	p := DefaultPopularity()
+	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	sum := p.NewSum()
+	want := map[MovieID]float64{}
+	for i := 0; i < 1000; i++ {
+		m := MovieID(fmt.Sprint("m", i%7))
+		w := []float64{1, 0.5, 3, -1, 2}[i%5]
+		ts := base.Add(time.Duration(i*i%5000) * time.Minute)
+		sum.Add(m, w, ts)
+		if term, ok := p.Contribution(w, ts); ok {
+			k, seen := want[m]
+			if !seen {
+				k = EmptyPopularityKey
+			}
+			want[m] = AddLogKeys(k, term)
+		}
+	}
+	got := map[MovieID]float64{}
+	if err := sum.Each(func(m MovieID, w float64, ts time.Time) error {
+		term, ok := p.Contribution(w, ts)
+		if !ok {
+			t.Fatalf("%s: equivalent weight %v", m, w)
+		}
+		got[m] = term
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d movies, want %d", len(got), len(want))
+	}
+	for m, k := range want {
+		if math.Abs(got[m]-k) > 1e-9*math.Abs(k) {
+			t.Fatalf("%s: key %v, want %v", m, got[m], k)
+		}
 	}
 }

@@ -19,3 +19,13 @@ type InteractionLog interface {
 	// stopping at the first error.
 	Scan(ctx context.Context, fn func(domain.Interaction) error) error
 }
+
+// BatchAppender is an InteractionLog that stores several events in one
+// round trip (the PostgreSQL log). Callers with many events at hand (a
+// user actor's message, a bulk import) use it when the log offers it.
+type BatchAppender interface {
+	// AppendBatch stores evs in order, as Append would one by one, and
+	// reports for each whether it was new (a repeat of an earlier event
+	// in evs is not).
+	AppendBatch(ctx context.Context, evs []domain.Interaction) ([]bool, error)
+}
