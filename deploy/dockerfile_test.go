@@ -191,8 +191,9 @@ func TestDockerfile(t *testing.T) {
 	checkEnvNames(t, file, names)
 }
 
-// TestDockerignore checks that the build context keeps what go build and
-// go:embed need and leaves out what must never reach an image.
+// TestDockerignore checks that the build context keeps what the build
+// needs (the module and the files embedded with go:embed) and leaves out
+// what must never reach an image.
 func TestDockerignore(t *testing.T) {
 	t.Parallel()
 	b, err := os.ReadFile("../.dockerignore")

@@ -236,11 +236,11 @@ func TestK8sServicesAndBudget(t *testing.T) {
 		if !selects(pdb.Spec.Selector.MatchLabels, podLabels) {
 			t.Errorf("k8s: PodDisruptionBudget %s selector %v does not select the StatefulSet's pods %v", name, pdb.Spec.Selector.MatchLabels, podLabels)
 		}
-		max, min := fmt.Sprint(pdb.Spec.MaxUnavailable), fmt.Sprint(pdb.Spec.MinAvailable)
+		maxU, minA := fmt.Sprint(pdb.Spec.MaxUnavailable), fmt.Sprint(pdb.Spec.MinAvailable)
 		if (pdb.Spec.MaxUnavailable == nil) == (pdb.Spec.MinAvailable == nil) ||
-			pdb.Spec.MaxUnavailable != nil && max != "1" ||
-			pdb.Spec.MinAvailable != nil && min != fmt.Sprint(s.Spec.Replicas-1) {
-			t.Errorf("k8s: PodDisruptionBudget %s: want maxUnavailable 1 or minAvailable %d, got max %v min %v", name, s.Spec.Replicas-1, max, min)
+			pdb.Spec.MaxUnavailable != nil && maxU != "1" ||
+			pdb.Spec.MinAvailable != nil && minA != fmt.Sprint(s.Spec.Replicas-1) {
+			t.Errorf("k8s: PodDisruptionBudget %s: want maxUnavailable 1 or minAvailable %d, got max %v min %v", name, s.Spec.Replicas-1, maxU, minA)
 		}
 	}
 
