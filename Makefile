@@ -160,3 +160,17 @@ bench-load: build ## Start a node and load-test it with marquee bench (BENCH_ENV
 	done; \
 	$(BIN)/marquee bench -url http://$(BENCH_ADDR) $(BENCH_ARGS)
 # --- end load generator ---
+
+# --- deployment images and stacks (deploy/) ---
+# The images are built with Docker (BuildKit); deploy/README.md explains the
+# compose stack and the Kubernetes manifests, which `go test ./deploy/` checks.
+IMAGE ?= marquee:dev
+
+.PHONY: image
+image: ## Build the container image $(IMAGE) from deploy/Dockerfile (Docker with BuildKit)
+	docker build -f deploy/Dockerfile -t $(IMAGE) .
+
+.PHONY: compose-keys
+compose-keys: ## Make API keys for deploy/compose.yaml in deploy/secrets/ (hashes in api-keys.txt, secrets in *.key)
+	bash deploy/make-keys.sh deploy/secrets
+# --- end deployment ---
