@@ -160,10 +160,21 @@ func TestRedisStoppedMidTest(t *testing.T) {
 	if r := getRecs(t, c, "user_1", 5); slices.Contains(ids(r), movie) {
 		t.Fatalf("a clicked movie is still recommended: %v", ids(r))
 	}
+	ready, err := c.GetReadyzWithResponse(context.Background())
+	if err != nil || ready.StatusCode() != http.StatusOK || ready.JSON200.Status != "degraded" {
+		t.Fatalf("/readyz with Redis down: %d %s %v", ready.StatusCode(), ready.Body, err)
+	}
+	during := availability(t, c, 50)
+	if during != 1 {
+		t.Fatalf("recommendations availability with Redis down = %.2f", during)
+	}
 
 	ownRedis(t, port)
+	back := time.Now()
 	waitFor(t, "the cache to be used again", func() bool {
 		getRecs(t, c, "user_1", 5)
 		return getRecs(t, c, "user_1", 5).Tier == "cache"
 	})
+	t.Logf("Redis down: readiness degraded, recommendations availability %.0f%%, events lost 0; cache hits again %.2fs after Redis returned",
+		100*during, time.Since(back).Seconds())
 }
