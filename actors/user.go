@@ -107,6 +107,7 @@ func (a *userActor) apply(ctx context.Context, c actor.Context, events []domain.
 	}
 	res := &applied{}
 	var stored []domain.Interaction
+	var popular []ports.PopularEvent
 	inserted, err := a.appendAll(ctx, events)
 	if err != nil {
 		res.Err = err
@@ -122,12 +123,14 @@ func (a *userActor) apply(ctx context.Context, c actor.Context, events []domain.
 		a.prefs.Add(ev)
 		a.seen[ev.MovieID] = struct{}{}
 		a.env.Metrics.EventsApplied.Inc()
-		if err := a.env.Popular.Record(ctx, ev.MovieID, ev.Weight, ev.Time); err != nil {
-			a.env.Logger.Warn("recording popularity failed", "event_id", ev.EventID, "err", err)
-		}
+		popular = append(popular, ports.PopularEvent{Movie: ev.MovieID, Weight: ev.Weight, Time: ev.Time})
 		if ev.RecLogID != "" {
 			c.Send(a.env.analytics, &feedbackEvent{ev})
 		}
+	}
+	// One write for the message's events where the store takes batches.
+	if err := ports.RecordPopular(ctx, a.env.Popular, popular); err != nil {
+		a.env.Logger.Warn("recording popularity failed", "user", a.id, "events", len(popular), "err", err)
 	}
 	if a.dirty {
 		res.Err = errors.Join(res.Err, a.sync(ctx))

@@ -108,7 +108,7 @@ func (a *App) start(ctx context.Context) error {
 
 	switch {
 	case cfg.Dataset != "":
-		if _, err := ImportMovieLens(ctx, a.Stores, cfg.Dataset, cfg.Weights, cfg.Popularity, a.Logger, nil); err != nil {
+		if _, err := ImportMovieLens(ctx, a.Stores, cfg.Dataset, cfg.Weights, a.Logger, nil); err != nil {
 			return fmt.Errorf("MARQUEE_DATASET: %w", err)
 		}
 	case cfg.Demo:

@@ -35,7 +35,7 @@ const importWorkers = 8
 // go through Kafka, and user actors reconcile a user's profile from the
 // log the first time they start. Re-importing is a no-op (event ids are
 // stable). progress, if set, is called every 10,000 interactions.
-func ImportMovieLens(ctx context.Context, s Stores, dir string, w domain.Weights, pop domain.Popularity, log *slog.Logger, progress func(done int64)) (ImportStats, error) {
+func ImportMovieLens(ctx context.Context, s Stores, dir string, w domain.Weights, log *slog.Logger, progress func(done int64)) (ImportStats, error) {
 	start := time.Now()
 	ds, err := movielens.Open(dir, movielens.WithWeights(w))
 	if err != nil {
@@ -53,7 +53,7 @@ func ImportMovieLens(ctx context.Context, s Stores, dir string, w domain.Weights
 	}
 	st.Movies = len(movies)
 
-	inserted, err := storeAll(ctx, s, pop, func(fn func(domain.Interaction) error) error { return ds.EachInteraction(ctx, fn) }, progress)
+	inserted, err := storeAll(ctx, s, func(fn func(domain.Interaction) error) error { return ds.EachInteraction(ctx, fn) }, progress)
 	stats := ds.Stats()
 	st.Interactions, st.Skipped = stats.Interactions.Accepted, stats.Interactions.Skipped+stats.Movies.Skipped
 	st.Inserted, st.Seconds = inserted, time.Since(start).Seconds()
@@ -70,11 +70,10 @@ func ImportMovieLens(ctx context.Context, s Stores, dir string, w domain.Weights
 
 // storeAll stores every interaction each yields into the interaction log
 // and, for the new ones, the popularity store, with importWorkers
-// concurrent writers taking batches of importBatch events: one round trip
-// per batch when the log takes batches (PostgreSQL), and one popularity
-// update per movie of the batch, not per event. It returns how many were
+// concurrent writers taking batches of importBatch events: one write to
+// each per batch where the stores take batches (PostgreSQL). It returns how many were
 // new.
-func storeAll(ctx context.Context, s Stores, pop domain.Popularity, each func(func(domain.Interaction) error) error, progress func(int64)) (int64, error) {
+func storeAll(ctx context.Context, s Stores, each func(func(domain.Interaction) error) error, progress func(int64)) (int64, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	work := make(chan []domain.Interaction, 2*importWorkers)
@@ -83,7 +82,7 @@ func storeAll(ctx context.Context, s Stores, pop domain.Popularity, each func(fu
 	for range importWorkers {
 		wg.Go(func() {
 			for batch := range work {
-				n, err := storeBatch(ctx, s, pop, batch)
+				n, err := storeBatch(ctx, s, batch)
 				inserted.Add(int64(n))
 				if err != nil {
 					cancel(err)
@@ -127,7 +126,7 @@ func storeAll(ctx context.Context, s Stores, pop domain.Popularity, each func(fu
 const importBatch = 500
 
 // storeBatch stores one batch and records the popularity of its new events.
-func storeBatch(ctx context.Context, s Stores, pop domain.Popularity, batch []domain.Interaction) (int, error) {
+func storeBatch(ctx context.Context, s Stores, batch []domain.Interaction) (int, error) {
 	var ins []bool
 	if b, ok := s.Log.(ports.BatchAppender); ok {
 		var err error
@@ -143,17 +142,14 @@ func storeBatch(ctx context.Context, s Stores, pop domain.Popularity, batch []do
 			}
 		}
 	}
-	sum, n := pop.NewSum(), 0
+	var popular []ports.PopularEvent
 	for i, ev := range batch {
 		if ins[i] {
-			n++
-			sum.Add(ev.MovieID, ev.Weight, ev.Time)
+			popular = append(popular, ports.PopularEvent{Movie: ev.MovieID, Weight: ev.Weight, Time: ev.Time})
 		}
 	}
-	return n, sum.Each(func(m domain.MovieID, w float64, t time.Time) error {
-		if err := s.Popular.Record(ctx, m, w, t); err != nil {
-			return fmt.Errorf("record popularity of %s: %w", m, err)
-		}
-		return nil
-	})
+	if err := ports.RecordPopular(ctx, s.Popular, popular); err != nil {
+		return len(popular), fmt.Errorf("record popularity: %w", err)
+	}
+	return len(popular), nil
 }

@@ -76,14 +76,14 @@ func TestImportStoresEveryEventAndSumsPopularity(t *testing.T) {
 	for name, s := range stores {
 		t.Run(name, func(t *testing.T) {
 			logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-			st, err := ImportMovieLens(ctx, s, dir, domain.DefaultWeights(), pop, logger, nil)
+			st, err := ImportMovieLens(ctx, s, dir, domain.DefaultWeights(), logger, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if st.Interactions != int64(len(events)) || st.Inserted != int64(len(events)) {
 				t.Fatalf("first import: %+v, want %d events inserted", st, len(events))
 			}
-			again, err := ImportMovieLens(ctx, s, dir, domain.DefaultWeights(), pop, logger, nil)
+			again, err := ImportMovieLens(ctx, s, dir, domain.DefaultWeights(), logger, nil)
 			if err != nil || again.Inserted != 0 {
 				t.Fatalf("re-import: %+v %v, want nothing inserted", again, err)
 			}

@@ -35,7 +35,7 @@ func loadDemo(ctx context.Context, s Stores, cfg Config, log *slog.Logger) error
 	if err != nil {
 		return err
 	}
-	events, err := storeAll(ctx, s, cfg.Popularity, func(fn func(domain.Interaction) error) error { return gen.Each(fn) }, nil)
+	events, err := storeAll(ctx, s, func(fn func(domain.Interaction) error) error { return gen.Each(fn) }, nil)
 	if err != nil {
 		return fmt.Errorf("synthetic history: %w", err)
 	}

@@ -11,7 +11,10 @@ import (
 	"github.com/marquee-recsys/marquee/ports"
 )
 
-var _ ports.PopularStore = (*PopularStore)(nil)
+var (
+	_ ports.PopularStore         = (*PopularStore)(nil)
+	_ ports.PopularBatchRecorder = (*PopularStore)(nil)
+)
 
 // PopularStore keeps each movie's time-invariant popularity key (see
 // domain.Popularity) in table popular_movies, indexed by key descending,
@@ -39,6 +42,36 @@ func (s *PopularStore) Record(ctx context.Context, movie domain.MovieID, w float
 				THEN ln(1 + exp(-abs(p.key - excluded.key))) ELSE 0 END`,
 		string(movie), term)
 	return wrap("popular record", err)
+}
+
+// RecordAll implements ports.PopularBatchRecorder: the events are summed
+// per movie first (domain.PopularitySum, exact), then every movie's key
+// is raised by one statement, so a user actor's message or an import batch
+// costs one commit.
+func (s *PopularStore) RecordAll(ctx context.Context, evs []ports.PopularEvent) error {
+	sum := s.pop.NewSum()
+	for _, ev := range evs {
+		sum.Add(ev.Movie, ev.Weight, ev.Time)
+	}
+	var movies []string
+	var terms []float64
+	_ = sum.Each(func(m domain.MovieID, w float64, t time.Time) error {
+		if term, ok := s.pop.Contribution(w, t); ok {
+			movies, terms = append(movies, string(m)), append(terms, term)
+		}
+		return nil
+	})
+	if len(movies) == 0 {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, `
+		INSERT INTO popular_movies AS p (movie_id, key)
+		SELECT * FROM unnest($1::text[], $2::double precision[])
+		ON CONFLICT (movie_id) DO UPDATE SET key =
+			greatest(p.key, excluded.key) + CASE WHEN abs(p.key - excluded.key) < 700
+				THEN ln(1 + exp(-abs(p.key - excluded.key))) ELSE 0 END`,
+		movies, terms)
+	return wrap("popular record all", err)
 }
 
 // Top implements ports.PopularStore. Equal keys are ordered by movie id,

@@ -279,3 +279,39 @@ func TestModelDetails(t *testing.T) {
 		t.Fatalf("list = %+v (%d serving)", all, serving)
 	}
 }
+
+// TestPopularRecordAllMatchesMemory: events recorded in batches (one
+// statement each) rank and score as the same events recorded one by one.
+func TestPopularRecordAllMatchesMemory(t *testing.T) {
+	t.Parallel()
+	db := openTestDB(t)
+	pg, ctx := db.Popular(), testCtx(t)
+	mem := memory.NewPopularStore(domain.DefaultPopularity())
+	r := rand.New(rand.NewPCG(5, 6))
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var batch []ports.PopularEvent
+	for i := range 1000 {
+		ev := ports.PopularEvent{Movie: domain.MovieID(fmt.Sprint("m", r.IntN(60))), Weight: float64(r.IntN(6) - 1),
+			Time: now.Add(-time.Duration(r.Int64N(int64(1000 * time.Hour))))}
+		if r.IntN(50) == 0 {
+			ev.Time = now.Add(-3 * 365 * 24 * time.Hour)
+		}
+		must(t, mem.Record(ctx, ev.Movie, ev.Weight, ev.Time))
+		if batch = append(batch, ev); len(batch) == 37 || i == 999 {
+			must(t, pg.RecordAll(ctx, batch))
+			batch = nil
+		}
+	}
+	want, err := mem.Top(ctx, 60, nil, now)
+	must(t, err)
+	got, err := pg.Top(ctx, 60, nil, now)
+	must(t, err)
+	if len(got) != len(want) {
+		t.Fatalf("%d movies, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].MovieID != want[i].MovieID || math.Abs(got[i].Score-want[i].Score) > 1e-9*want[i].Score {
+			t.Fatalf("rank %d: %+v, memory has %+v", i, got[i], want[i])
+		}
+	}
+}

@@ -34,7 +34,7 @@ func importData(args []string) error {
 	if cfg.DatabaseURL == "" {
 		logger.Warn("MARQUEE_DATABASE_URL is not set: importing into memory, which ends with this command")
 	}
-	st, err := bootstrap.ImportMovieLens(ctx, stores, args[1], cfg.Weights, cfg.Popularity, logger, func(n int64) {
+	st, err := bootstrap.ImportMovieLens(ctx, stores, args[1], cfg.Weights, logger, func(n int64) {
 		fmt.Fprintf(os.Stderr, "\r  %d interactions stored", n)
 	})
 	fmt.Fprintln(os.Stderr)
