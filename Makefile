@@ -56,7 +56,7 @@ fuzz: ## Run each fuzz target for FUZZTIME executions (default 200000x: a count,
 
 .PHONY: soak
 soak: services ## Soak a node on the real services for SOAK (default 10m): flat memory, goroutines, descriptors; produced = stored + archived
-	MARQUEE_SOAK=$${SOAK:-10m} $(GO) test -run '^TestSoak$$' -count=1 -v -timeout 60m ./bootstrap/
+	MARQUEE_SOAK=$${SOAK:-10m} MARQUEE_SOAK_HEAP_PROFILE=$(CURDIR)/$(BIN)/soak-heap.pprof $(GO) test -run '^TestSoak$$' -count=1 -v -timeout 60m ./bootstrap/
 
 .PHONY: bench
 bench: ## Run the Go benchmarks of the hot paths (6 runs each; summarize with benchstat)

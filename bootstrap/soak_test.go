@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -168,7 +169,24 @@ func TestSoak(t *testing.T) {
 	if lost > 0 || twice > 0 {
 		t.Errorf("produced %d, stored + archived: %d lost, %d twice", len(accepted), lost, twice)
 	}
+	if path := os.Getenv("MARQUEE_SOAK_HEAP_PROFILE"); path != "" {
+		writeHeapProfile(t, path)
+	}
 	checkFlat(t, samples)
+}
+
+// writeHeapProfile writes the live heap after a GC, for go tool pprof.
+func writeHeapProfile(t *testing.T, path string) {
+	runtime.GC()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("heap profile: %s", path)
 }
 
 // footprint measures this process (the node and the load generator).

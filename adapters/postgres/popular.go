@@ -64,9 +64,11 @@ func (s *PopularStore) RecordAll(ctx context.Context, evs []ports.PopularEvent) 
 	if len(movies) == 0 {
 		return nil
 	}
+	// Rows are locked in movie order, the same in every statement, so two
+	// batches sharing movies wait for each other instead of deadlocking.
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO popular_movies AS p (movie_id, key)
-		SELECT * FROM unnest($1::text[], $2::double precision[])
+		SELECT m, k FROM unnest($1::text[], $2::double precision[]) AS u(m, k) ORDER BY m
 		ON CONFLICT (movie_id) DO UPDATE SET key =
 			greatest(p.key, excluded.key) + CASE WHEN abs(p.key - excluded.key) < 700
 				THEN ln(1 + exp(-abs(p.key - excluded.key))) ELSE 0 END`,

@@ -315,3 +315,29 @@ func TestPopularRecordAllMatchesMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestPopularRecordAllConcurrently: batches that share movies, written at
+// once in different orders, never deadlock.
+func TestPopularRecordAllConcurrently(t *testing.T) {
+	t.Parallel()
+	db := openTestDB(t)
+	pg, ctx := db.Popular(), testCtx(t)
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(w), 7))
+			for range 30 {
+				batch := make([]ports.PopularEvent, 40)
+				for i := range batch {
+					batch[i] = ports.PopularEvent{Movie: domain.MovieID(fmt.Sprint("m", r.IntN(50))), Weight: 1, Time: now}
+				}
+				if err := pg.RecordAll(ctx, batch); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
