@@ -154,13 +154,24 @@ func writeAnalytics(ctx context.Context, sink ports.AnalyticsSink, served []doma
 	return errors.Join(errs...)
 }
 
+// remember keeps s for attribution, compacted: its items are copied
+// without titles, so that the kept list does not pin the deeper list it
+// was cut from (a vector or cached list of 100 items behind 10 served)
+// nor the titles' strings. 50,000 lists of 10 then hold ~20 MB; keeping
+// the slices as served held ~300 MB (found by make soak).
 func (a *analyticsActor) remember(s domain.Served) {
+	items := make([]domain.ScoredMovie, len(s.List.Items))
+	for i, it := range s.List.Items {
+		items[i] = domain.ScoredMovie{MovieID: it.MovieID, Score: it.Score}
+	}
+	s.List.Items = items
 	if _, ok := a.recent[s.RecLogID]; !ok {
 		a.order = append(a.order, s.RecLogID)
 	}
 	a.recent[s.RecLogID] = s
 	if len(a.order) > recentLists {
 		delete(a.recent, a.order[0])
+		a.order[0] = ""
 		a.order = a.order[1:]
 	}
 }

@@ -200,6 +200,8 @@ func footprint(at time.Duration) soakSample {
 
 // checkFlat compares the median of the last minute's samples with the
 // second minute's (the first is warm-up: actors, pools and caches fill).
+// Goroutines and descriptors include the requests in flight, which follow
+// latency, hence their slack; a leak grows without bound and passes it.
 func checkFlat(t *testing.T, s []soakSample) {
 	t.Helper()
 	var base, last []soakSample
@@ -231,8 +233,8 @@ func checkFlat(t *testing.T, s []soakSample) {
 		slack func(base float64) float64
 	}{
 		{"heap MiB", func(x soakSample) float64 { return float64(x.heap) / (1 << 20) }, func(b float64) float64 { return b*1.25 + 16 }},
-		{"goroutines", func(x soakSample) float64 { return float64(x.goroutines) }, func(b float64) float64 { return b*1.1 + 20 }},
-		{"open descriptors", func(x soakSample) float64 { return float64(x.fds) }, func(b float64) float64 { return b*1.1 + 10 }},
+		{"goroutines", func(x soakSample) float64 { return float64(x.goroutines) }, func(b float64) float64 { return b*1.3 + 50 }},
+		{"open descriptors", func(x soakSample) float64 { return float64(x.fds) }, func(b float64) float64 { return b*1.3 + 30 }},
 	} {
 		b, l := med(base, c.f), med(last, c.f)
 		t.Logf("%s: second minute %.1f, last minute %.1f (limit %.1f)", c.what, b, l, c.slack(b))
