@@ -105,6 +105,18 @@ func (a *App) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("kafka consumer: %w", err)
 	}
+	if cfg.Embedded() {
+		// The in-process broker keeps every record in memory: drop what the
+		// group has committed, every minute (the soak test grew by the
+		// whole event stream without it).
+		tctx, stopTrim := context.WithCancel(context.Background())
+		trimmed := make(chan struct{})
+		go func() {
+			defer close(trimmed)
+			kafka.KeepTrimmed(tctx, brokers, cfg.KafkaTopic, cfg.KafkaGroup, time.Minute, a.Logger, kopts...)
+		}()
+		a.onStop(func(context.Context) error { stopTrim(); <-trimmed; return nil })
+	}
 
 	switch {
 	case cfg.Dataset != "":
