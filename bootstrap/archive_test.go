@@ -33,19 +33,7 @@ func TestArchiveOverHTTP(t *testing.T) {
 		t.Fatal("user_1 has no demo history")
 	}
 
-	started, err := marquee.Check(c.PostArchiveWithResponse(ctx))
-	if err != nil || started.StatusCode() != http.StatusAccepted {
-		t.Fatalf("POST /api/admin/archive: %v", err)
-	}
-	var run *marquee.ArchiveRun
-	waitFor(t, "the archive run to end", func() bool {
-		st, err := marquee.Check(c.GetArchiveWithResponse(ctx))
-		if err != nil || st.JSON200.Current == nil {
-			return false
-		}
-		run = st.JSON200.Current
-		return run.ID == started.JSON202.Run.ID && !run.Running
-	})
+	run := archiveNow(t, c)
 	if run.Error != nil || run.Rows == 0 || run.Files == 0 {
 		t.Fatalf("archive run = %+v", run)
 	}
@@ -86,4 +74,25 @@ func TestArchiveOverHTTP(t *testing.T) {
 	if m := models.JSON200.Models[0]; m.Users == nil || *m.Users != 200 {
 		t.Fatalf("the model trained after archiving saw %v users, want all 200", m.Users)
 	}
+}
+
+// archiveNow starts an archiving run through the admin API and waits for
+// it to end.
+func archiveNow(t *testing.T, c *marquee.ClientWithResponses) *marquee.ArchiveRun {
+	t.Helper()
+	ctx := context.Background()
+	started, err := marquee.Check(c.PostArchiveWithResponse(ctx))
+	if err != nil || started.StatusCode() != http.StatusAccepted {
+		t.Fatalf("POST /api/admin/archive: %v", err)
+	}
+	var run *marquee.ArchiveRun
+	waitFor(t, "the archive run to end", func() bool {
+		st, err := marquee.Check(c.GetArchiveWithResponse(ctx))
+		if err != nil || st.JSON200.Current == nil {
+			return false
+		}
+		run = st.JSON200.Current
+		return run.ID == started.JSON202.Run.ID && !run.Running
+	})
+	return run
 }

@@ -302,22 +302,6 @@ func TestMinIODown(t *testing.T) {
 		}
 		return n
 	}
-	archive := func() *marquee.ArchiveRun {
-		started, err := marquee.Check(c.PostArchiveWithResponse(ctx))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var run *marquee.ArchiveRun
-		waitFor(t, "the archive run to end", func() bool {
-			st, err := marquee.Check(c.GetArchiveWithResponse(ctx))
-			if err != nil || st.JSON200.Current == nil {
-				return false
-			}
-			run = st.JSON200.Current
-			return run.ID == started.JSON202.Run.ID && !run.Running
-		})
-		return run
-	}
 	before := hotRows()
 
 	minio.stop()
@@ -326,7 +310,7 @@ func TestMinIODown(t *testing.T) {
 		!strings.HasPrefix(ready.JSON200.Checks["archive"], "down") {
 		t.Fatalf("/readyz with MinIO down: %d %s %v", ready.StatusCode(), ready.Body, err)
 	}
-	if run := archive(); run.Error == nil || run.Rows != 0 {
+	if run := archiveNow(t, c); run.Error == nil || run.Rows != 0 {
 		t.Fatalf("archive run with MinIO down: %+v", run)
 	}
 	if n := hotRows(); n != before {
@@ -341,7 +325,7 @@ func TestMinIODown(t *testing.T) {
 	if err != nil || ready.StatusCode() != http.StatusOK || ready.JSON200.Status != "ready" {
 		t.Fatalf("/readyz with MinIO back: %d %s %v", ready.StatusCode(), ready.Body, err)
 	}
-	run := archive()
+	run := archiveNow(t, c)
 	if run.Error != nil || run.Rows == 0 {
 		t.Fatalf("archive run with MinIO back: %+v", run)
 	}

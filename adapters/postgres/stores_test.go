@@ -175,14 +175,7 @@ func TestPopularMatchesMemory(t *testing.T) {
 	must(t, err)
 	got, err := pg.Top(ctx, 40, exclude, now)
 	must(t, err)
-	if len(got) != len(want) {
-		t.Fatalf("%d movies, want %d", len(got), len(want))
-	}
-	for i := range want {
-		if got[i].MovieID != want[i].MovieID || math.Abs(got[i].Score-want[i].Score) > 1e-9*want[i].Score {
-			t.Fatalf("rank %d: %+v, memory has %+v", i, got[i], want[i])
-		}
-	}
+	sameTop(t, got, want)
 	if top, err := pg.Top(ctx, 0, nil, now); err != nil || len(top) != 0 {
 		t.Fatalf("Top(0) = %v, %v", top, err)
 	}
@@ -306,14 +299,7 @@ func TestPopularRecordAllMatchesMemory(t *testing.T) {
 	must(t, err)
 	got, err := pg.Top(ctx, 60, nil, now)
 	must(t, err)
-	if len(got) != len(want) {
-		t.Fatalf("%d movies, want %d", len(got), len(want))
-	}
-	for i := range want {
-		if got[i].MovieID != want[i].MovieID || math.Abs(got[i].Score-want[i].Score) > 1e-9*want[i].Score {
-			t.Fatalf("rank %d: %+v, memory has %+v", i, got[i], want[i])
-		}
-	}
+	sameTop(t, got, want)
 }
 
 // TestPopularRecordAllConcurrently: batches that share movies, written at
@@ -340,4 +326,17 @@ func TestPopularRecordAllConcurrently(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// sameTop fails unless got ranks and scores as want (the in-memory store).
+func sameTop(t *testing.T, got, want []domain.ScoredMovie) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%d movies, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].MovieID != want[i].MovieID || math.Abs(got[i].Score-want[i].Score) > 1e-9*want[i].Score {
+			t.Fatalf("rank %d: %+v, memory has %+v", i, got[i], want[i])
+		}
+	}
 }
