@@ -156,3 +156,9 @@ bench-load: build ## Start a node and load-test it with marquee bench (BENCH_ENV
 	done; \
 	$(BIN)/marquee bench -url http://$(BENCH_ADDR) $(BENCH_ARGS)
 # --- end load generator ---
+
+.PHONY: proto
+proto: ## Regenerate the Go code of proto/ (protoc from Debian's protobuf-compiler, protoc-gen-go at go.mod's google.golang.org/protobuf version)
+	@command -v protoc >/dev/null || { echo "protoc missing: apt-get install -y protobuf-compiler"; exit 1; }
+	GOBIN=$(abspath $(LOCAL)/bin) GOFLAGS= $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$$($(GO) list -m -f '{{.Version}}' google.golang.org/protobuf)
+	PATH=$(abspath $(LOCAL)/bin):$$PATH protoc --proto_path=proto --go_out=proto --go_opt=paths=source_relative $$(cd proto && find . -name '*.proto' | sed 's|^\./||')
