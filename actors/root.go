@@ -35,16 +35,20 @@ func (a *rootActor) Receive(c actor.Context) {
 		var err error
 		a.analytics, err = c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return &analyticsActor{env: a.env} }), "analytics")
 		a.must(err)
-		a.users, err = c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return newUsersActor(a.env) },
-			actor.WithSupervisor(userStrategy())), "users")
-		a.must(err)
+		clustered := a.env.grains != nil
+		if !clustered {
+			// Clustered, user actors are grains placed by the cluster.
+			a.users, err = c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return newUsersActor(a.env) },
+				actor.WithSupervisor(userStrategy())), "users")
+			a.must(err)
+		}
 		if a.env.Training != nil {
 			trainer := c.Self().Id + "/trainer"
 			_, err = c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
 				return &trainerActor{env: a.env, pipeline: a.env.Training, nShards: a.env.cfg.Shards, hook: a.env.cfg.shardHook}
 			}, actor.WithSupervisor(shardStrategy{coordinator: c.ActorSystem().NewLocalPID(trainer)})), "trainer")
 			a.must(err)
-			if a.env.cfg.TrainSchedule != nil {
+			if a.env.cfg.TrainSchedule != nil && !clustered { // clustered: a cluster singleton
 				pid := c.ActorSystem().NewLocalPID(trainer)
 				_, err = c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
 					return &schedulerActor{env: a.env, schedule: a.env.cfg.TrainSchedule, trainer: pid}
@@ -52,13 +56,13 @@ func (a *rootActor) Receive(c actor.Context) {
 				a.must(err)
 			}
 		}
-		if a.env.Archive != nil && a.env.Ledger != nil {
+		if a.env.Archive != nil && a.env.Ledger != nil && !clustered { // clustered: a cluster singleton
 			_, err = c.SpawnNamed(NewArchiverProps(ArchiverDeps{Ledger: a.env.Ledger, Archive: a.env.Archive,
 				Logger: a.env.Logger.With("actor", "archiver"), Now: a.env.Now, Metrics: a.env.Metrics}, a.env.cfg.Archiver), "archiver")
 			a.must(err)
 		}
 		if a.env.Consumer != nil {
-			_, err = c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return &ingestActor{env: a.env, users: a.users} }), "ingest")
+			_, err = c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return &ingestActor{env: a.env} }), "ingest")
 			a.must(err)
 		}
 	case *topology:

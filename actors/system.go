@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/cluster"
 
 	"github.com/marquee-recsys/marquee/domain"
 	"github.com/marquee-recsys/marquee/ports"
@@ -27,6 +28,11 @@ type System struct {
 	root   *actor.PID
 	users  *actor.PID
 	cancel context.CancelFunc
+	// cluster is the membership when clustered (nil on a single node);
+	// keeperDone ends the singletons' keepalive loop.
+	cluster    *cluster.Cluster
+	keeperDone chan struct{}
+	keeperWG   sync.WaitGroup
 
 	stopOnce sync.Once
 	stopErr  error
@@ -43,34 +49,53 @@ func Start(cfg Config, d Deps) (*System, error) {
 	cfg = cfg.withDefaults()
 	base, cancel := context.WithCancel(context.Background())
 	logger := d.Logger
-	as := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return logger.With("lib", "protoactor")
-	}))
+	libLogger := logger.With("lib", "protoactor")
+	if cfg.Cluster != nil {
+		libLogger = slog.New(quietHandler{libLogger.Handler(), slog.LevelWarn})
+	}
+	as := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return libLogger }))
 	e := &env{
 		Deps: d, cfg: cfg, base: base,
 		// Fixed names make the PID known before the child exists, so the
 		// env is complete (and immutable) before any actor reads it.
 		analytics: as.NewLocalPID(rootName + "/analytics"),
+		users:     as.NewLocalPID(rootName + "/users"),
+		root:      as.Root,
 		walker: &Walker{
 			Cache: d.Cache, Vectors: d.Vectors, Batch: d.Batch, Popular: d.Popular, Catalog: d.Catalog,
 			Metrics: d.Metrics, Logger: d.Logger, Now: d.Now,
 			Depth: cfg.Depth, TierTimeout: cfg.TierTimeout, CacheTTL: cfg.CacheTTL,
 		},
 	}
+	var cl *cluster.Cluster
+	if cfg.Cluster != nil {
+		var err error
+		if cl, err = startCluster(as, e, *cfg.Cluster); err != nil {
+			cancel()
+			as.Shutdown()
+			return nil, err
+		}
+	}
 	props := actor.PropsFromProducer(func() actor.Actor { return &rootActor{env: e} }, actor.WithSupervisor(rootStrategy()))
 	root, err := as.Root.SpawnNamed(props, rootName)
-	if err != nil {
-		cancel()
-		as.Shutdown()
-		return nil, fmt.Errorf("start root actor: %w", err)
+	if err == nil {
+		_, err = as.Root.RequestFuture(root, &topology{}, 5*time.Second).Result()
 	}
-	res, err := as.Root.RequestFuture(root, &topology{}, 5*time.Second).Result()
 	if err != nil {
 		cancel()
-		as.Shutdown()
+		if cl != nil {
+			_ = stopCluster(cl, logger)
+		} else {
+			as.Shutdown()
+		}
 		return nil, fmt.Errorf("start actor tree: %w", err)
 	}
-	return &System{as: as, env: e, root: root, users: res.(*topologyReply).users, cancel: cancel}, nil
+	s := &System{as: as, env: e, root: root, users: e.users, cancel: cancel, cluster: cl, keeperDone: make(chan struct{})}
+	if cl != nil && len(e.singletons) > 0 {
+		s.keeperWG.Add(1)
+		go s.keepSingletons(cfg.Cluster.KeepaliveEvery)
+	}
+	return s, nil
 }
 
 func (d Deps) validate() error {
@@ -108,7 +133,7 @@ func (s *System) Apply(ctx context.Context, events []domain.Interaction) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return dispatch(s.as.Root, s.users, s.env, events)
+	return dispatch(s.env, events)
 }
 
 // Train asks the trainer for a run. While one runs, it returns that job
@@ -156,6 +181,10 @@ func (s *System) ask(ctx context.Context, child string, msg any) (any, error) {
 		timeout = min(timeout, time.Until(dl))
 	}
 	res, err := s.as.Root.RequestFuture(s.as.NewLocalPID(rootName+"/"+child), msg, timeout).Result()
+	if child == "archiver" && s.cluster != nil && errors.Is(err, actor.ErrDeadLetter) {
+		// The archiver is a cluster singleton and runs on another member.
+		return nil, ErrArchiverDisabled
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s did not answer: %w: %w", child, ports.ErrUnavailable, err)
 	}
@@ -172,8 +201,8 @@ func (s *System) request(ctx context.Context, msg userMessage) (any, error) {
 	if timeout <= 0 {
 		return nil, context.DeadlineExceeded
 	}
-	res, err := s.as.Root.RequestFuture(s.users, msg, timeout).Result()
-	if errors.Is(err, actor.ErrTimeout) {
+	res, err := s.env.askUser(msg, timeout)()
+	if errors.Is(err, actor.ErrTimeout) && !errors.Is(err, ports.ErrUnavailable) {
 		return nil, fmt.Errorf("user actor %s did not answer in %s: %w", msg.user(), timeout, ports.ErrUnavailable)
 	}
 	return res, err
@@ -190,8 +219,12 @@ func (s *System) Stop(ctx context.Context) error {
 }
 
 func (s *System) stop(ctx context.Context) error {
-	defer s.as.Shutdown()
 	defer s.cancel()
+	if s.cluster == nil {
+		defer s.as.Shutdown()
+	}
+	close(s.keeperDone)
+	s.keeperWG.Wait()
 	if s.env.Archive != nil && s.env.Ledger != nil {
 		// A run cut off mid-way leaves at most an orphan file, which the
 		// next run's cleanup removes.
@@ -212,7 +245,13 @@ func (s *System) stop(ctx context.Context) error {
 			return fmt.Errorf("stop ingest: %w", err)
 		}
 	}
-	if err := waitFuture(ctx, s.as.Root.PoisonFuture(s.users)); err != nil {
+	if s.cluster != nil {
+		// Leaving poisons the grains here (they flush to analytics) and
+		// shuts the actor system down; the actors below still stop.
+		if err := stopCluster(s.cluster, s.env.Logger); err != nil {
+			s.env.Logger.Warn("leaving the cluster failed", "err", err)
+		}
+	} else if err := waitFuture(ctx, s.as.Root.PoisonFuture(s.users)); err != nil {
 		return fmt.Errorf("stop user actors: %w", err)
 	}
 	if err := waitFuture(ctx, s.as.Root.PoisonFuture(s.env.analytics)); err != nil {

@@ -32,10 +32,11 @@ type Config struct {
 	RedisPrefix    string // MARQUEE_REDIS_PREFIX: prefix of every key (default marquee)
 	EfSearch       int    // MARQUEE_PGVECTOR_EF_SEARCH: HNSW candidate list size of the vector tier
 
-	KafkaBrokers    []string // MARQUEE_KAFKA_BROKERS; empty starts the embedded broker
-	KafkaTopic      string   // MARQUEE_KAFKA_TOPIC
-	KafkaGroup      string   // MARQUEE_KAFKA_GROUP
-	KafkaPartitions int32    // MARQUEE_KAFKA_PARTITIONS (embedded broker and topic creation)
+	KafkaBrokers    []string      // MARQUEE_KAFKA_BROKERS; empty starts the embedded broker
+	KafkaTopic      string        // MARQUEE_KAFKA_TOPIC
+	KafkaGroup      string        // MARQUEE_KAFKA_GROUP
+	KafkaPartitions int32         // MARQUEE_KAFKA_PARTITIONS (embedded broker and topic creation)
+	KafkaSession    time.Duration // MARQUEE_KAFKA_SESSION_TIMEOUT: how long the group waits for a silent member (a killed node) before reassigning its partitions
 
 	Demo      bool   // MARQUEE_DEMO: load the demo catalog, history and model at start
 	DemoUsers int    // MARQUEE_DEMO_USERS
@@ -81,6 +82,8 @@ type Config struct {
 	APIKeys     []auth.Key
 	RateLimit   auth.Limit // MARQUEE_RATE_LIMIT and MARQUEE_RATE_BURST: per key without its own, and per client address
 	InsecureDev bool       // MARQUEE_INSECURE_DEV: serve a non-embedded configuration without keys
+
+	Cluster ClusterConfig // MARQUEE_CLUSTER_*: membership of a Proto.Actor cluster (empty provider: a single node)
 }
 
 // DefaultRateLimit is the rate limit of a key that has none of its own,
@@ -112,6 +115,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		KafkaTopic:      r.str("MARQUEE_KAFKA_TOPIC", kafka.DefaultTopic),
 		KafkaGroup:      r.str("MARQUEE_KAFKA_GROUP", "marquee"),
 		KafkaPartitions: int32(r.integer("MARQUEE_KAFKA_PARTITIONS", 8, 1, 10000)),
+		KafkaSession:    r.duration("MARQUEE_KAFKA_SESSION_TIMEOUT", 45*time.Second),
 		DemoUsers:       r.integer("MARQUEE_DEMO_USERS", 2000, 1, 1_000_000),
 		Popularity:      domain.Popularity{HalfLife: r.duration("MARQUEE_POPULARITY_HALF_LIFE", 7*24*time.Hour)},
 		PassivateAfter:  r.duration("MARQUEE_PASSIVATE_AFTER", 10*time.Minute),
@@ -188,6 +192,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.APIKeys = r.apiKeys()
 	c.RateLimit = r.rateLimit()
 	c.InsecureDev = r.boolean("MARQUEE_INSECURE_DEV", false)
+	c.Cluster = r.readCluster(c)
 	return c, errors.Join(r.errs...)
 }
 
