@@ -1,0 +1,185 @@
+//go:build !race
+
+package main
+
+import (
+	"fmt"
+	"os"
+	"testing"
+	"time"
+)
+
+// TestClusterSurvivesSIGKILL runs three nodes under a steady load of
+// events and recommendation requests, SIGKILLs one mid-stream, and checks
+// that every accepted event is stored exactly once, that every user
+// (those whose grains died with the node too) is served by the others
+// within a bounded time, and that scheduled training ran once per due
+// time across the cluster, not once per node.
+//
+//	go test -count=1 -v -run TestClusterSurvivesSIGKILL ./cmd/marquee/
+func TestClusterSurvivesSIGKILL(t *testing.T) {
+	c := newTestCluster(t, 3, "MARQUEE_TRAIN_CRON=* * * * *")
+	t.Cleanup(func() { dumpLogs(t, c) })
+	begin := time.Now()
+	c.startAll()
+	t.Logf("3 nodes ready in %s", time.Since(begin).Round(time.Millisecond))
+	l := newClusterLoad(c, 200, 6)
+	l.start()
+	time.Sleep(15 * time.Second)
+
+	const victim = 1
+	killAt := time.Now()
+	c.nodes[victim].kill()
+	l.down[victim].Store(true)
+	failover, probeFailed := l.probeAll(killAt)
+	t.Logf("failover: every one of %d users served by the surviving nodes %s after SIGKILL (%d probe requests failed)",
+		l.users, failover.Round(time.Millisecond), probeFailed)
+	time.Sleep(10 * time.Second)
+	l.finish()
+
+	// Requests in flight on the killed node when it died may fail; no
+	// other may, before the kill or after it.
+	var before, beforeFailed, after, afterFailed, inFlight int
+	var errs []string
+	window := killAt.Add(failover + 5*time.Second)
+	l.mu.Lock()
+	for _, r := range l.results {
+		switch {
+		case r.node == victim && !r.ok && !r.end.Before(killAt):
+			inFlight++
+			continue
+		case r.start.Before(killAt):
+			before++
+			if !r.ok {
+				beforeFailed++
+			}
+		case r.start.Before(window):
+			after++
+			if !r.ok {
+				afterFailed++
+			}
+		default:
+			if !r.ok {
+				afterFailed++
+			}
+		}
+		if !r.ok && len(errs) < 5 {
+			errs = append(errs, fmt.Sprintf("node %d at %s: %s", r.node, r.start.Format("15:04:05.000"), r.err))
+		}
+	}
+	total := len(l.results)
+	l.mu.Unlock()
+	t.Logf("load: %d requests; before the kill %d (%d failed); in the failover window (%s after the kill) %d on the survivors, %d failed (%.2f%%); %d in flight on the killed node failed",
+		total, before, beforeFailed, (failover + 5*time.Second).Round(time.Millisecond), after, afterFailed,
+		100*float64(afterFailed)/float64(max(1, after)), inFlight)
+	if beforeFailed > 0 || afterFailed > 0 {
+		t.Errorf("%d requests failed before the kill and %d on the surviving nodes after it; first errors: %v", beforeFailed, afterFailed, errs)
+	}
+
+	ids := l.acceptedIDs()
+	distinct, rows := c.waitStored(ids, 60*time.Second)
+	t.Logf("events: %d accepted, %d stored, %d rows", len(ids), distinct, rows)
+	if len(ids) == 0 || distinct != len(ids) || rows != len(ids) {
+		t.Errorf("accepted %d events, stored %d distinct in %d rows: want each exactly once", len(ids), distinct, rows)
+	}
+	if failover > 20*time.Second || probeFailed > 0 {
+		t.Errorf("the killed node's users were served again after %s with %d failures; want every user within 20s", failover, probeFailed)
+	}
+
+	// The schedule fires every minute: wait until one minute boundary
+	// passed with the cluster up, then count runs per due time.
+	for time.Since(begin) < 75*time.Second && len(c.scheduledRuns()) == 0 {
+		time.Sleep(time.Second)
+	}
+	runs := c.scheduledRuns()
+	t.Logf("scheduled training runs by due time, over all nodes: %v", runs)
+	if len(runs) == 0 {
+		t.Error("scheduled training never ran")
+	}
+	for due, n := range runs {
+		if n != 1 {
+			t.Errorf("scheduled training due %s ran %d times, want once per cluster", due, n)
+		}
+	}
+}
+
+// TestClusterRollingRestart restarts each of three nodes in turn (SIGTERM,
+// then start again) under load. The load stops sending to a node just
+// before it is stopped, as a load balancer draining it would; no request
+// may fail, neither on the stopping node (in flight, it finishes them) nor
+// on the others (whose users' grains move twice).
+//
+//	go test -count=1 -v -run TestClusterRollingRestart ./cmd/marquee/
+func TestClusterRollingRestart(t *testing.T) {
+	c := newTestCluster(t, 3, "MARQUEE_TRAIN_CRON=off")
+	t.Cleanup(func() { dumpLogs(t, c) })
+	begin := time.Now()
+	c.startAll()
+	l := newClusterLoad(c, 200, 6)
+	l.start()
+	time.Sleep(5 * time.Second)
+	for i, nd := range c.nodes {
+		l.down[i].Store(true)
+		t0 := time.Now()
+		nd.stop(t)
+		stopped := time.Since(t0)
+		c.start(i)
+		c.waitReady(i)
+		l.down[i].Store(false)
+		t.Logf("node %d: stopped in %s, back and ready %s after SIGTERM", i, stopped.Round(time.Millisecond), time.Since(t0).Round(time.Millisecond))
+		time.Sleep(3 * time.Second)
+	}
+	l.finish()
+	total, failed, errs := l.window(begin, time.Now())
+	t.Logf("rolling restart: %d requests, %d failed (%.3f%%)", total, failed, 100*float64(failed)/float64(max(1, total)))
+	if failed > 0 {
+		t.Errorf("%d requests failed during the rolling restart; first: %v", failed, errs)
+	}
+	ids := l.acceptedIDs()
+	distinct, rows := c.waitStored(ids, 60*time.Second)
+	t.Logf("events: %d accepted, %d stored, %d rows", len(ids), distinct, rows)
+	if len(ids) == 0 || distinct != len(ids) || rows != len(ids) {
+		t.Errorf("accepted %d events, stored %d distinct in %d rows: want each exactly once", len(ids), distinct, rows)
+	}
+}
+
+// TestClusterThroughput measures the closed-loop throughput of 1, 2 and 3
+// nodes on this machine, with each node's CPU use. Every node shares the
+// machine's cores with the others, PostgreSQL, Redis and the Kafka broker
+// (in the test process), so more nodes on one machine cannot scale; the
+// figures show the cost of the cluster hop, not capacity. Opt-in:
+//
+//	MARQUEE_CLUSTER_BENCH=1 go test -count=1 -v -run TestClusterThroughput ./cmd/marquee/
+func TestClusterThroughput(t *testing.T) {
+	if os.Getenv("MARQUEE_CLUSTER_BENCH") == "" {
+		t.Skip("set MARQUEE_CLUSTER_BENCH=1 to measure")
+	}
+	for n := 1; n <= 3; n++ {
+		c := newTestCluster(t, n, "MARQUEE_TRAIN_CRON=off")
+		c.startAll()
+		l := newClusterLoad(c, 1000, 8)
+		l.start()
+		time.Sleep(3 * time.Second) // warm up: grains activated, connections open
+		cpu0 := make([]float64, n)
+		for i, nd := range c.nodes {
+			cpu0[i] = nd.cpuSeconds()
+		}
+		from := time.Now()
+		const measure = 10 * time.Second
+		time.Sleep(measure)
+		to := time.Now()
+		var cpus []string
+		for i, nd := range c.nodes {
+			cpus = append(cpus, fmtPct(100*(nd.cpuSeconds()-cpu0[i])/to.Sub(from).Seconds()))
+		}
+		l.finish()
+		total, failed, _ := l.window(from, to)
+		t.Logf("%d node(s): %.0f requests/s (half event batches of 10, half recommendations), %d failed; CPU per node %v (200%% = both cores)",
+			n, float64(total)/to.Sub(from).Seconds(), failed, cpus)
+		for _, nd := range c.nodes {
+			nd.kill()
+		}
+	}
+}
+
+func fmtPct(p float64) string { return strconvFloat(p) + "%" }
