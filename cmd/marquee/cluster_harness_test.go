@@ -356,3 +356,26 @@ func envOr(k, def string) string {
 	}
 	return def
 }
+
+// singletonHost is the node whose logs say it runs the singleton now (the
+// last such line is "running here" rather than "stopped here"), or -1.
+func (c *testCluster) singletonHost(name string) int {
+	for _, nd := range c.nodes {
+		state := ""
+		for _, line := range strings.Split(nd.logs(), "\n") {
+			switch {
+			case strings.HasPrefix(line, "=== start"):
+				state = ""
+			case !strings.Contains(line, "singleton="+name):
+			case strings.Contains(line, `msg="cluster singleton running here"`):
+				state = "running"
+			case strings.Contains(line, `msg="cluster singleton stopped here"`):
+				state = ""
+			}
+		}
+		if state == "running" {
+			return nd.i
+		}
+	}
+	return -1
+}
