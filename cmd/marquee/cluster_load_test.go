@@ -180,3 +180,25 @@ func (l *clusterLoad) probeAll(since time.Time) (slowest time.Duration, failed i
 }
 
 func strconvFloat(f float64) string { return fmt.Sprintf("%.0f", f) }
+
+// latencies is the count and mean latency of the event posts and of the
+// recommendation requests that started in [from, to).
+func (l *clusterLoad) latencies(from, to time.Time) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var n [2]int
+	var sum [2]time.Duration
+	for _, r := range l.results {
+		if r.start.Before(from) || !r.start.Before(to) {
+			continue
+		}
+		k := 0
+		if r.events {
+			k = 1
+		}
+		n[k]++
+		sum[k] += r.end.Sub(r.start)
+	}
+	mean := func(k int) time.Duration { return (sum[k] / time.Duration(max(1, n[k]))).Round(time.Millisecond) }
+	return fmt.Sprintf("recommendations %d (mean %s), event posts %d (mean %s)", n[0], mean(0), n[1], mean(1))
+}

@@ -169,8 +169,15 @@ func TestClusterThroughput(t *testing.T) {
 	if os.Getenv("MARQUEE_CLUSTER_BENCH") == "" {
 		t.Skip("set MARQUEE_CLUSTER_BENCH=1 to measure")
 	}
-	for n := 1; n <= 3; n++ {
-		c := newTestCluster(t, n, "MARQUEE_TRAIN_CRON=off")
+	for n := 0; n <= 3; n++ {
+		// n = 0: one node that is not clustered (today's single node, on
+		// the same stores), the baseline of the cluster hop's cost.
+		extra := []string{"MARQUEE_TRAIN_CRON=off"}
+		label := fmt.Sprintf("%d clustered node(s)", n)
+		if n == 0 {
+			extra, label = append(extra, "MARQUEE_CLUSTER_PROVIDER="), "1 node, not clustered"
+		}
+		c := newTestCluster(t, max(n, 1), extra...)
 		c.startAll()
 		l := newClusterLoad(c, 1000, 8)
 		l.start()
@@ -189,8 +196,8 @@ func TestClusterThroughput(t *testing.T) {
 		}
 		l.finish()
 		total, failed, _ := l.window(from, to)
-		t.Logf("%d node(s): %.0f requests/s (half event batches of 10, half recommendations), %d failed; CPU per node %v (200%% = both cores)",
-			n, float64(total)/to.Sub(from).Seconds(), failed, cpus)
+		t.Logf("%s: %.0f requests/s (%.0f events/s), %d failed; %s; CPU per node %v (200%% = both cores)",
+			label, float64(total)/to.Sub(from).Seconds(), 5*float64(total)/to.Sub(from).Seconds(), failed, l.latencies(from, to), cpus)
 		for _, nd := range c.nodes {
 			nd.kill()
 		}

@@ -1,0 +1,130 @@
+//go:build !race
+
+// Cluster tests start Proto.Actor's remote and cluster code, which has
+// data races of its own (disthash swaps its rendezvous table while
+// lookups read it; the automanaged provider's fields are written by its
+// monitor goroutine): they are kept out of the -race run.
+
+package actors
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/asynkron/protoactor-go/cluster/clusterproviders/automanaged"
+
+	"github.com/marquee-recsys/marquee/adapters/memory"
+	"github.com/marquee-recsys/marquee/domain"
+	"github.com/marquee-recsys/marquee/telemetry"
+)
+
+// newFixtureDeps is every port in memory, shared by the members of an
+// in-process cluster as a database would be.
+func newFixtureDeps() Deps {
+	pop := memory.NewPopularStore(domain.DefaultPopularity())
+	for i := range 10 {
+		_ = pop.Record(context.Background(), domain.MovieID(fmt.Sprint("m", i)), float64(10-i), time.Now())
+	}
+	return Deps{
+		Log: memory.NewInteractionLog(), Profiles: memory.NewProfileStore(), Cache: memory.NewCache(nil), Vectors: memory.NewVectorIndex(),
+		Batch: memory.NewBatchStore(), Popular: pop, Catalog: memory.NewCatalog(), Analytics: memory.NewAnalytics(),
+		Models: NewModels(memory.NewModelStore()), Metrics: telemetry.New(),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+}
+
+func freeTCPPort(t *testing.T, host string) int {
+	t.Helper()
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestClusterTakenPortIsAnError checks that Proto.Actor's panic on a taken
+// remote port comes back from Start as an error.
+func TestClusterTakenPortIsAnError(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	port := taken.Addr().(*net.TCPAddr).Port
+	am := freeTCPPort(t, "0.0.0.0")
+	cfg := Config{Cluster: &ClusterConfig{Name: "taken", BindHost: "127.0.0.1", BindPort: port,
+		Advertise: fmt.Sprintf("127.0.0.1:%d", port), Provider: automanaged.NewWithConfig(time.Second, am, fmt.Sprintf("127.0.0.1:%d", am))}}
+	deps := newFixtureDeps()
+	_, err = Start(cfg, deps)
+	if err == nil || !strings.Contains(err.Error(), "start cluster member") {
+		t.Fatalf("Start on a taken port: %v", err)
+	}
+}
+
+// TestTwoMembersShareUsers runs two cluster members in one process on the
+// same stores: events applied through one member and recommendations asked
+// through the other reach the same user grains, and each event is stored
+// once.
+func TestTwoMembersShareUsers(t *testing.T) {
+	ams := []int{freeTCPPort(t, "0.0.0.0"), freeTCPPort(t, "0.0.0.0")}
+	seeds := []string{fmt.Sprintf("127.0.0.1:%d", ams[0]), fmt.Sprintf("127.0.0.1:%d", ams[1])}
+	deps := newFixtureDeps()
+	var systems []*System
+	for i := range 2 {
+		port := freeTCPPort(t, "127.0.0.1")
+		cfg := Config{Cluster: &ClusterConfig{Name: "two", BindHost: "127.0.0.1", BindPort: port,
+			Advertise: fmt.Sprintf("127.0.0.1:%d", port), Provider: automanaged.NewWithConfig(200*time.Millisecond, ams[i], seeds...)}}
+		sys, err := Start(cfg, deps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		systems = append(systems, sys)
+		t.Cleanup(func() { _ = sys.Stop(testCtx(t)) })
+	}
+	// Both members see each other before the grains are spread.
+	time.Sleep(time.Second)
+	ctx := testCtx(t)
+	var evs []domain.Interaction
+	for u := range 20 {
+		for m := range 3 {
+			ev := event(domain.UserID(fmt.Sprint("u", u)), domain.MovieID(fmt.Sprint("m", m)), domain.EventClick)
+			ev.EventID = fmt.Sprintf("e-%d-%d", u, m)
+			evs = append(evs, ev)
+		}
+	}
+	if err := systems[0].Apply(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	if err := systems[1].Apply(ctx, evs); err != nil { // redelivered through the other member
+		t.Fatal(err)
+	}
+	for u := range 20 {
+		s, err := systems[1].Recommend(ctx, domain.UserID(fmt.Sprint("u", u)), 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range s.List.Items {
+			if strings.HasPrefix(string(it.MovieID), "m") && it.MovieID < "m3" {
+				t.Fatalf("user u%d was recommended %s, which it saw", u, it.MovieID)
+			}
+		}
+	}
+	stored := 0
+	for u := range 20 {
+		h, err := deps.Log.UserHistory(ctx, domain.UserID(fmt.Sprint("u", u)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored += len(h)
+	}
+	if stored != len(evs) {
+		t.Fatalf("%d events stored, want %d (once each)", stored, len(evs))
+	}
+}
