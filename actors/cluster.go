@@ -35,10 +35,11 @@ type ClusterConfig struct {
 }
 
 // Kinds of the cluster singletons: one grain each, with the kind as its
-// identity, so exactly one member runs it.
+// identity, so exactly one member runs it. The trainer singleton also runs
+// the scheduler, so that a scheduled run starts where the trainer is.
 const (
-	schedulerKind = "scheduler"
-	archiverKind  = "archiver"
+	trainerKind  = "trainer"
+	archiverKind = "archiver"
 )
 
 // startCluster joins the cluster. Proto.Actor panics when a port is taken
@@ -54,17 +55,22 @@ func startCluster(as *actor.ActorSystem, e *env, cc ClusterConfig) (cl *cluster.
 	kinds := []*cluster.Kind{
 		cluster.NewKind(userKind, actor.PropsFromProducer(func() actor.Actor { return newUserGrain(e) })),
 	}
-	if e.Training != nil && e.cfg.TrainSchedule != nil {
-		kinds = append(kinds, cluster.NewKind(schedulerKind, actor.PropsFromProducer(func() actor.Actor {
-			return &singletonGrain{env: e, name: "scheduler", props: actor.PropsFromProducer(func() actor.Actor {
+	if e.Training != nil {
+		children := []singletonChild{{name: "trainer", props: trainerProps(e, as)}}
+		if e.cfg.TrainSchedule != nil {
+			children = append(children, singletonChild{name: "scheduler", props: actor.PropsFromProducer(func() actor.Actor {
 				return &schedulerActor{env: e, schedule: e.cfg.TrainSchedule, trainer: as.NewLocalPID(rootName + "/trainer")}
-			})}
+			})})
+		}
+		kinds = append(kinds, cluster.NewKind(trainerKind, actor.PropsFromProducer(func() actor.Actor {
+			return &singletonGrain{env: e, kind: trainerKind, children: children}
 		})))
 	}
 	if e.Archive != nil && e.Ledger != nil {
+		children := []singletonChild{{name: "archiver", props: NewArchiverProps(ArchiverDeps{Ledger: e.Ledger, Archive: e.Archive,
+			Logger: e.Logger.With("actor", "archiver"), Now: e.Now, Metrics: e.Metrics}, e.cfg.Archiver)}}
 		kinds = append(kinds, cluster.NewKind(archiverKind, actor.PropsFromProducer(func() actor.Actor {
-			return &singletonGrain{env: e, name: "archiver", props: NewArchiverProps(ArchiverDeps{Ledger: e.Ledger, Archive: e.Archive,
-				Logger: e.Logger.With("actor", "archiver"), Now: e.Now, Metrics: e.Metrics}, e.cfg.Archiver)}
+			return &singletonGrain{env: e, kind: archiverKind, children: children}
 		})))
 	}
 	for _, k := range kinds[1:] {
@@ -134,69 +140,6 @@ func (e *env) askUserCluster(msg userMessage, timeout time.Duration) func() (any
 		}
 		return nil, fmt.Errorf("user grain %s answered %T: %w", msg.user(), res, ports.ErrUnavailable)
 	}
-}
-
-// singletonGrain hosts one cluster-wide actor (the scheduler or the
-// archiver). While it is active it runs the actor at the fixed local name
-// marquee/<name>, the name the single-node tree gives it, so the rest of
-// the node addresses it the same way; it stops the actor when it is
-// passivated or moved to another member.
-type singletonGrain struct {
-	env   *env
-	name  string
-	props *actor.Props
-	child *actor.PID
-}
-
-// Receive implements actor.Actor.
-func (s *singletonGrain) Receive(c actor.Context) {
-	switch c.Message().(type) {
-	case *actor.Started:
-		if s.notOwner(c) {
-			return
-		}
-		s.spawn(c)
-	case *pb.Keepalive:
-		if s.notOwner(c) {
-			// The asker will find the owner on its next keepalive.
-			c.Respond(&pb.KeepaliveAck{})
-			return
-		}
-		if s.child == nil {
-			s.spawn(c)
-		}
-		c.Respond(&pb.KeepaliveAck{Address: c.ActorSystem().Address()})
-	case *actor.Stopping:
-		if s.child != nil {
-			if err := c.ActorSystem().Root.StopFuture(s.child).Wait(); err != nil {
-				s.env.Logger.Warn("cluster singleton did not stop in time", "singleton", s.name, "err", err)
-			}
-			s.env.Logger.Info("cluster singleton stopped here", "singleton", s.name)
-			s.child = nil
-		}
-	}
-}
-
-// notOwner stops the grain when another member owns it (see ownership).
-func (s *singletonGrain) notOwner(c actor.Context) bool {
-	if s.env.owner.owns(s.name, s.name) {
-		return false
-	}
-	s.env.Logger.Info("cluster singleton activated on a member that does not own it; stopping it here", "singleton", s.name)
-	c.Stop(c.Self())
-	return true
-}
-
-// spawn starts the singleton's actor. The name may still be held by an
-// incarnation that is stopping; the next keepalive tries again.
-func (s *singletonGrain) spawn(c actor.Context) {
-	pid, err := c.ActorSystem().Root.SpawnNamed(s.props, rootName+"/"+s.name)
-	if err != nil {
-		s.env.Logger.Warn("cluster singleton not started yet", "singleton", s.name, "err", err)
-		return
-	}
-	s.child = pid
-	s.env.Logger.Info("cluster singleton running here", "singleton", s.name, "address", c.ActorSystem().Address())
 }
 
 // keepSingletons asks for every singleton on a period, which activates

@@ -42,13 +42,11 @@ func (a *rootActor) Receive(c actor.Context) {
 				actor.WithSupervisor(userStrategy())), "users")
 			a.must(err)
 		}
-		if a.env.Training != nil {
+		if a.env.Training != nil && !clustered { // clustered: a cluster singleton
 			trainer := c.Self().Id + "/trainer"
-			_, err = c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
-				return &trainerActor{env: a.env, pipeline: a.env.Training, nShards: a.env.cfg.Shards, hook: a.env.cfg.shardHook}
-			}, actor.WithSupervisor(shardStrategy{coordinator: c.ActorSystem().NewLocalPID(trainer)})), "trainer")
+			_, err = c.SpawnNamed(trainerProps(a.env, c.ActorSystem()), "trainer")
 			a.must(err)
-			if a.env.cfg.TrainSchedule != nil && !clustered { // clustered: a cluster singleton
+			if a.env.cfg.TrainSchedule != nil {
 				pid := c.ActorSystem().NewLocalPID(trainer)
 				_, err = c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
 					return &schedulerActor{env: a.env, schedule: a.env.cfg.TrainSchedule, trainer: pid}
@@ -68,6 +66,14 @@ func (a *rootActor) Receive(c actor.Context) {
 	case *topology:
 		c.Respond(&topologyReply{users: a.users, analytics: a.analytics})
 	}
+}
+
+// trainerProps is the trainer coordinator, named marquee/trainer (under
+// the root on a single node, as a cluster singleton's actor clustered).
+func trainerProps(e *env, as *actor.ActorSystem) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor {
+		return &trainerActor{env: e, pipeline: e.Training, nShards: e.cfg.Shards, hook: e.cfg.shardHook}
+	}, actor.WithSupervisor(shardStrategy{coordinator: as.NewLocalPID(rootName + "/trainer")}))
 }
 
 // must logs a spawn failure; names are fixed and unique under this parent,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/marquee-recsys/marquee/domain"
 	"github.com/marquee-recsys/marquee/ports"
+	pb "github.com/marquee-recsys/marquee/proto/marquee/clusterpb"
 	"github.com/marquee-recsys/marquee/training"
 )
 
@@ -139,6 +140,18 @@ func (s *System) Apply(ctx context.Context, events []domain.Interaction) error {
 // Train asks the trainer for a run. While one runs, it returns that job
 // and started is false.
 func (s *System) Train(ctx context.Context, reason string, opts training.Options) (job training.Job, started bool, err error) {
+	if s.cluster != nil && s.env.Training != nil {
+		msg := &pb.Train{Reason: reason}
+		if opts.Tune != nil {
+			msg.HasTune, msg.Tune = true, *opts.Tune
+		}
+		res, err := s.askTrainerGrain(ctx, msg)
+		if err != nil {
+			return training.Job{}, false, err
+		}
+		r := res.(*pb.TrainAnswer)
+		return jobFromPB(r.Job), r.Started, nil
+	}
 	res, err := s.ask(ctx, "trainer", &TrainRequest{Reason: reason, Options: opts})
 	if err != nil {
 		return training.Job{}, false, err
@@ -149,6 +162,14 @@ func (s *System) Train(ctx context.Context, reason string, opts training.Options
 
 // Job returns a training job by id (the running one or a recent one).
 func (s *System) Job(ctx context.Context, id string) (training.Job, bool, error) {
+	if s.cluster != nil && s.env.Training != nil {
+		res, err := s.askTrainerGrain(ctx, &pb.JobQuery{Id: id})
+		if err != nil {
+			return training.Job{}, false, err
+		}
+		r := res.(*pb.JobAnswer)
+		return jobFromPB(r.Job), r.Found, nil
+	}
 	res, err := s.ask(ctx, "trainer", &jobQuery{ID: id})
 	if err != nil {
 		return training.Job{}, false, err
@@ -160,12 +181,44 @@ func (s *System) Job(ctx context.Context, id string) (training.Job, bool, error)
 // Training returns the trainer's running (or last) job and the ones
 // before it, newest first.
 func (s *System) Training(ctx context.Context) (current *training.Job, recent []training.Job, err error) {
+	if s.cluster != nil && s.env.Training != nil {
+		res, err := s.askTrainerGrain(ctx, &pb.TrainingQuery{})
+		if err != nil {
+			return nil, nil, err
+		}
+		r := res.(*pb.TrainingAnswer)
+		if r.Current != nil {
+			j := jobFromPB(r.Current)
+			current = &j
+		}
+		for _, j := range r.Recent {
+			recent = append(recent, jobFromPB(j))
+		}
+		return current, recent, nil
+	}
 	res, err := s.ask(ctx, "trainer", &trainingQuery{})
 	if err != nil {
 		return nil, nil, err
 	}
 	st := res.(*TrainingStatus)
 	return st.Current, st.Recent, nil
+}
+
+// askTrainerGrain asks the cluster's trainer singleton, wherever it runs.
+func (s *System) askTrainerGrain(ctx context.Context, msg any) (any, error) {
+	timeout := 5 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, time.Until(dl))
+	}
+	res, err := s.env.grains.call(trainerKind, trainerKind, msg, timeout)
+	if err != nil {
+		return nil, fmt.Errorf("trainer did not answer: %w", err)
+	}
+	switch res.(type) {
+	case *pb.TrainAnswer, *pb.JobAnswer, *pb.TrainingAnswer:
+		return res, nil
+	}
+	return nil, fmt.Errorf("trainer answered %T: %w", res, ports.ErrUnavailable)
 }
 
 // ask requests from a child of the root by name.

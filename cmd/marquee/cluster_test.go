@@ -3,7 +3,9 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"testing"
 	"time"
@@ -29,11 +31,11 @@ func TestClusterSurvivesSIGKILL(t *testing.T) {
 
 	// Kill the node running the scheduler, so that the takeover of a
 	// singleton is part of the test.
-	victim := c.singletonHost("scheduler")
+	victim := c.singletonHost("trainer")
 	if victim < 0 {
 		t.Fatal("no node says it runs the scheduler")
 	}
-	t.Logf("killing node %d, which runs the scheduler", victim)
+	t.Logf("killing node %d, which runs the trainer and its scheduler", victim)
 	killAt := time.Now()
 	c.nodes[victim].kill()
 	l.down[victim].Store(true)
@@ -107,9 +109,34 @@ func TestClusterSurvivesSIGKILL(t *testing.T) {
 		time.Sleep(time.Second)
 	}
 	runs := c.scheduledRuns()
-	t.Logf("scheduled training runs by due time, over all nodes: %v; the scheduler now runs on node %d", runs, c.singletonHost("scheduler"))
+	t.Logf("scheduled training runs by due time, over all nodes: %v; the scheduler now runs on node %d", runs, c.singletonHost("trainer"))
 	if !ranAfterKill() {
 		t.Error("no scheduled training ran after the scheduler's node was killed")
+	}
+	// One trainer per cluster: every surviving node reports the same jobs.
+	var seen []string
+	for i, nd := range c.nodes {
+		if i == victim {
+			continue
+		}
+		var st struct {
+			Current *struct{ ID, Reason string } `json:"current"`
+		}
+		resp, err := http.Get(nd.base() + "/api/admin/training")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&st)
+		resp.Body.Close()
+		if err != nil || st.Current == nil {
+			t.Errorf("node %d: training status %v %+v", i, err, st)
+			continue
+		}
+		seen = append(seen, st.Current.ID+" ("+st.Current.Reason+")")
+	}
+	t.Logf("current training job as each surviving node reports it: %v", seen)
+	if len(seen) != 2 || seen[0] != seen[1] {
+		t.Errorf("the surviving nodes report different trainers' jobs: %v", seen)
 	}
 	for due, n := range runs {
 		if n != 1 {
@@ -182,7 +209,7 @@ func TestClusterThroughput(t *testing.T) {
 		l := newClusterLoad(c, 1000, 8)
 		l.start()
 		time.Sleep(3 * time.Second) // warm up: grains activated, connections open
-		cpu0 := make([]float64, n)
+		cpu0 := make([]float64, len(c.nodes))
 		for i, nd := range c.nodes {
 			cpu0[i] = nd.cpuSeconds()
 		}

@@ -594,6 +594,476 @@ func (x *KeepaliveAck) GetAddress() string {
 	return ""
 }
 
+// TrainingJob is training.Job on the wire.
+type TrainingJob struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	Tuned         bool                   `protobuf:"varint,3,opt,name=tuned,proto3" json:"tuned,omitempty"`
+	State         string                 `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`
+	Phase         string                 `protobuf:"bytes,5,opt,name=phase,proto3" json:"phase,omitempty"`
+	Iteration     int32                  `protobuf:"varint,6,opt,name=iteration,proto3" json:"iteration,omitempty"`
+	Iterations    int32                  `protobuf:"varint,7,opt,name=iterations,proto3" json:"iterations,omitempty"`
+	Loss          float64                `protobuf:"fixed64,8,opt,name=loss,proto3" json:"loss,omitempty"`
+	StartedAt     *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
+	FinishedAt    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
+	Error         string                 `protobuf:"bytes,11,opt,name=error,proto3" json:"error,omitempty"`
+	ModelVersion  string                 `protobuf:"bytes,12,opt,name=model_version,json=modelVersion,proto3" json:"model_version,omitempty"`
+	Promoted      bool                   `protobuf:"varint,13,opt,name=promoted,proto3" json:"promoted,omitempty"`
+	GateReason    string                 `protobuf:"bytes,14,opt,name=gate_reason,json=gateReason,proto3" json:"gate_reason,omitempty"`
+	Metrics       map[string]float64     `protobuf:"bytes,15,rep,name=metrics,proto3" json:"metrics,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	Timings       map[string]float64     `protobuf:"bytes,16,rep,name=timings,proto3" json:"timings,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"fixed64,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrainingJob) Reset() {
+	*x = TrainingJob{}
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrainingJob) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrainingJob) ProtoMessage() {}
+
+func (x *TrainingJob) ProtoReflect() protoreflect.Message {
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrainingJob.ProtoReflect.Descriptor instead.
+func (*TrainingJob) Descriptor() ([]byte, []int) {
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *TrainingJob) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *TrainingJob) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *TrainingJob) GetTuned() bool {
+	if x != nil {
+		return x.Tuned
+	}
+	return false
+}
+
+func (x *TrainingJob) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *TrainingJob) GetPhase() string {
+	if x != nil {
+		return x.Phase
+	}
+	return ""
+}
+
+func (x *TrainingJob) GetIteration() int32 {
+	if x != nil {
+		return x.Iteration
+	}
+	return 0
+}
+
+func (x *TrainingJob) GetIterations() int32 {
+	if x != nil {
+		return x.Iterations
+	}
+	return 0
+}
+
+func (x *TrainingJob) GetLoss() float64 {
+	if x != nil {
+		return x.Loss
+	}
+	return 0
+}
+
+func (x *TrainingJob) GetStartedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartedAt
+	}
+	return nil
+}
+
+func (x *TrainingJob) GetFinishedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FinishedAt
+	}
+	return nil
+}
+
+func (x *TrainingJob) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *TrainingJob) GetModelVersion() string {
+	if x != nil {
+		return x.ModelVersion
+	}
+	return ""
+}
+
+func (x *TrainingJob) GetPromoted() bool {
+	if x != nil {
+		return x.Promoted
+	}
+	return false
+}
+
+func (x *TrainingJob) GetGateReason() string {
+	if x != nil {
+		return x.GateReason
+	}
+	return ""
+}
+
+func (x *TrainingJob) GetMetrics() map[string]float64 {
+	if x != nil {
+		return x.Metrics
+	}
+	return nil
+}
+
+func (x *TrainingJob) GetTimings() map[string]float64 {
+	if x != nil {
+		return x.Timings
+	}
+	return nil
+}
+
+// Train asks the cluster's trainer for a run; the answer is TrainAnswer
+// (the running job instead of a new one while a job runs).
+type Train struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Reason string                 `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
+	// has_tune distinguishes "keep the configured search" from tune=false.
+	HasTune       bool `protobuf:"varint,2,opt,name=has_tune,json=hasTune,proto3" json:"has_tune,omitempty"`
+	Tune          bool `protobuf:"varint,3,opt,name=tune,proto3" json:"tune,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Train) Reset() {
+	*x = Train{}
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Train) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Train) ProtoMessage() {}
+
+func (x *Train) ProtoReflect() protoreflect.Message {
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Train.ProtoReflect.Descriptor instead.
+func (*Train) Descriptor() ([]byte, []int) {
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *Train) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Train) GetHasTune() bool {
+	if x != nil {
+		return x.HasTune
+	}
+	return false
+}
+
+func (x *Train) GetTune() bool {
+	if x != nil {
+		return x.Tune
+	}
+	return false
+}
+
+// TrainAnswer answers Train.
+type TrainAnswer struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Job           *TrainingJob           `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	Started       bool                   `protobuf:"varint,2,opt,name=started,proto3" json:"started,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrainAnswer) Reset() {
+	*x = TrainAnswer{}
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrainAnswer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrainAnswer) ProtoMessage() {}
+
+func (x *TrainAnswer) ProtoReflect() protoreflect.Message {
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrainAnswer.ProtoReflect.Descriptor instead.
+func (*TrainAnswer) Descriptor() ([]byte, []int) {
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *TrainAnswer) GetJob() *TrainingJob {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+func (x *TrainAnswer) GetStarted() bool {
+	if x != nil {
+		return x.Started
+	}
+	return false
+}
+
+// JobQuery asks the trainer for a job by id; the answer is JobAnswer.
+type JobQuery struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JobQuery) Reset() {
+	*x = JobQuery{}
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JobQuery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JobQuery) ProtoMessage() {}
+
+func (x *JobQuery) ProtoReflect() protoreflect.Message {
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JobQuery.ProtoReflect.Descriptor instead.
+func (*JobQuery) Descriptor() ([]byte, []int) {
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *JobQuery) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+// JobAnswer answers JobQuery.
+type JobAnswer struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Job           *TrainingJob           `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	Found         bool                   `protobuf:"varint,2,opt,name=found,proto3" json:"found,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JobAnswer) Reset() {
+	*x = JobAnswer{}
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JobAnswer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JobAnswer) ProtoMessage() {}
+
+func (x *JobAnswer) ProtoReflect() protoreflect.Message {
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JobAnswer.ProtoReflect.Descriptor instead.
+func (*JobAnswer) Descriptor() ([]byte, []int) {
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *JobAnswer) GetJob() *TrainingJob {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+func (x *JobAnswer) GetFound() bool {
+	if x != nil {
+		return x.Found
+	}
+	return false
+}
+
+// TrainingQuery asks the trainer for its running (or last) job and the
+// ones before it; the answer is TrainingAnswer.
+type TrainingQuery struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrainingQuery) Reset() {
+	*x = TrainingQuery{}
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrainingQuery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrainingQuery) ProtoMessage() {}
+
+func (x *TrainingQuery) ProtoReflect() protoreflect.Message {
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrainingQuery.ProtoReflect.Descriptor instead.
+func (*TrainingQuery) Descriptor() ([]byte, []int) {
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{13}
+}
+
+// TrainingAnswer answers TrainingQuery.
+type TrainingAnswer struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Current       *TrainingJob           `protobuf:"bytes,1,opt,name=current,proto3" json:"current,omitempty"`
+	Recent        []*TrainingJob         `protobuf:"bytes,2,rep,name=recent,proto3" json:"recent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrainingAnswer) Reset() {
+	*x = TrainingAnswer{}
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrainingAnswer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrainingAnswer) ProtoMessage() {}
+
+func (x *TrainingAnswer) ProtoReflect() protoreflect.Message {
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrainingAnswer.ProtoReflect.Descriptor instead.
+func (*TrainingAnswer) Descriptor() ([]byte, []int) {
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *TrainingAnswer) GetCurrent() *TrainingJob {
+	if x != nil {
+		return x.Current
+	}
+	return nil
+}
+
+func (x *TrainingAnswer) GetRecent() []*TrainingJob {
+	if x != nil {
+		return x.Recent
+	}
+	return nil
+}
+
 var File_marquee_clusterpb_cluster_proto protoreflect.FileDescriptor
 
 const file_marquee_clusterpb_cluster_proto_rawDesc = "" +
@@ -644,7 +1114,52 @@ const file_marquee_clusterpb_cluster_proto_rawDesc = "" +
 	"\tKeepalive\x12\x12\n" +
 	"\x04from\x18\x01 \x01(\tR\x04from\"(\n" +
 	"\fKeepaliveAck\x12\x18\n" +
-	"\aaddress\x18\x01 \x01(\tR\aaddressB;Z9github.com/marquee-recsys/marquee/proto/marquee/clusterpbb\x06proto3"
+	"\aaddress\x18\x01 \x01(\tR\aaddress\"\xc1\x05\n" +
+	"\vTrainingJob\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x14\n" +
+	"\x05tuned\x18\x03 \x01(\bR\x05tuned\x12\x14\n" +
+	"\x05state\x18\x04 \x01(\tR\x05state\x12\x14\n" +
+	"\x05phase\x18\x05 \x01(\tR\x05phase\x12\x1c\n" +
+	"\titeration\x18\x06 \x01(\x05R\titeration\x12\x1e\n" +
+	"\n" +
+	"iterations\x18\a \x01(\x05R\n" +
+	"iterations\x12\x12\n" +
+	"\x04loss\x18\b \x01(\x01R\x04loss\x129\n" +
+	"\n" +
+	"started_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt\x12;\n" +
+	"\vfinished_at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"finishedAt\x12\x14\n" +
+	"\x05error\x18\v \x01(\tR\x05error\x12#\n" +
+	"\rmodel_version\x18\f \x01(\tR\fmodelVersion\x12\x1a\n" +
+	"\bpromoted\x18\r \x01(\bR\bpromoted\x12\x1f\n" +
+	"\vgate_reason\x18\x0e \x01(\tR\n" +
+	"gateReason\x12F\n" +
+	"\ametrics\x18\x0f \x03(\v2,.marquee.cluster.v1.TrainingJob.MetricsEntryR\ametrics\x12F\n" +
+	"\atimings\x18\x10 \x03(\v2,.marquee.cluster.v1.TrainingJob.TimingsEntryR\atimings\x1a:\n" +
+	"\fMetricsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\x1a:\n" +
+	"\fTimingsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value:\x028\x01\"N\n" +
+	"\x05Train\x12\x16\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\x12\x19\n" +
+	"\bhas_tune\x18\x02 \x01(\bR\ahasTune\x12\x12\n" +
+	"\x04tune\x18\x03 \x01(\bR\x04tune\"Z\n" +
+	"\vTrainAnswer\x121\n" +
+	"\x03job\x18\x01 \x01(\v2\x1f.marquee.cluster.v1.TrainingJobR\x03job\x12\x18\n" +
+	"\astarted\x18\x02 \x01(\bR\astarted\"\x1a\n" +
+	"\bJobQuery\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"T\n" +
+	"\tJobAnswer\x121\n" +
+	"\x03job\x18\x01 \x01(\v2\x1f.marquee.cluster.v1.TrainingJobR\x03job\x12\x14\n" +
+	"\x05found\x18\x02 \x01(\bR\x05found\"\x0f\n" +
+	"\rTrainingQuery\"\x84\x01\n" +
+	"\x0eTrainingAnswer\x129\n" +
+	"\acurrent\x18\x01 \x01(\v2\x1f.marquee.cluster.v1.TrainingJobR\acurrent\x127\n" +
+	"\x06recent\x18\x02 \x03(\v2\x1f.marquee.cluster.v1.TrainingJobR\x06recentB;Z9github.com/marquee-recsys/marquee/proto/marquee/clusterpbb\x06proto3"
 
 var (
 	file_marquee_clusterpb_cluster_proto_rawDescOnce sync.Once
@@ -658,7 +1173,7 @@ func file_marquee_clusterpb_cluster_proto_rawDescGZIP() []byte {
 	return file_marquee_clusterpb_cluster_proto_rawDescData
 }
 
-var file_marquee_clusterpb_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_marquee_clusterpb_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_marquee_clusterpb_cluster_proto_goTypes = []any{
 	(*Interaction)(nil),           // 0: marquee.cluster.v1.Interaction
 	(*ApplyEvents)(nil),           // 1: marquee.cluster.v1.ApplyEvents
@@ -668,20 +1183,37 @@ var file_marquee_clusterpb_cluster_proto_goTypes = []any{
 	(*Recommended)(nil),           // 5: marquee.cluster.v1.Recommended
 	(*Keepalive)(nil),             // 6: marquee.cluster.v1.Keepalive
 	(*KeepaliveAck)(nil),          // 7: marquee.cluster.v1.KeepaliveAck
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
+	(*TrainingJob)(nil),           // 8: marquee.cluster.v1.TrainingJob
+	(*Train)(nil),                 // 9: marquee.cluster.v1.Train
+	(*TrainAnswer)(nil),           // 10: marquee.cluster.v1.TrainAnswer
+	(*JobQuery)(nil),              // 11: marquee.cluster.v1.JobQuery
+	(*JobAnswer)(nil),             // 12: marquee.cluster.v1.JobAnswer
+	(*TrainingQuery)(nil),         // 13: marquee.cluster.v1.TrainingQuery
+	(*TrainingAnswer)(nil),        // 14: marquee.cluster.v1.TrainingAnswer
+	nil,                           // 15: marquee.cluster.v1.TrainingJob.MetricsEntry
+	nil,                           // 16: marquee.cluster.v1.TrainingJob.TimingsEntry
+	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
 }
 var file_marquee_clusterpb_cluster_proto_depIdxs = []int32{
-	8, // 0: marquee.cluster.v1.Interaction.time:type_name -> google.protobuf.Timestamp
-	8, // 1: marquee.cluster.v1.Interaction.ingested_at:type_name -> google.protobuf.Timestamp
-	0, // 2: marquee.cluster.v1.ApplyEvents.events:type_name -> marquee.cluster.v1.Interaction
-	4, // 3: marquee.cluster.v1.Recommended.items:type_name -> marquee.cluster.v1.ScoredMovie
-	8, // 4: marquee.cluster.v1.Recommended.generated_at:type_name -> google.protobuf.Timestamp
-	8, // 5: marquee.cluster.v1.Recommended.served_at:type_name -> google.protobuf.Timestamp
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	17, // 0: marquee.cluster.v1.Interaction.time:type_name -> google.protobuf.Timestamp
+	17, // 1: marquee.cluster.v1.Interaction.ingested_at:type_name -> google.protobuf.Timestamp
+	0,  // 2: marquee.cluster.v1.ApplyEvents.events:type_name -> marquee.cluster.v1.Interaction
+	4,  // 3: marquee.cluster.v1.Recommended.items:type_name -> marquee.cluster.v1.ScoredMovie
+	17, // 4: marquee.cluster.v1.Recommended.generated_at:type_name -> google.protobuf.Timestamp
+	17, // 5: marquee.cluster.v1.Recommended.served_at:type_name -> google.protobuf.Timestamp
+	17, // 6: marquee.cluster.v1.TrainingJob.started_at:type_name -> google.protobuf.Timestamp
+	17, // 7: marquee.cluster.v1.TrainingJob.finished_at:type_name -> google.protobuf.Timestamp
+	15, // 8: marquee.cluster.v1.TrainingJob.metrics:type_name -> marquee.cluster.v1.TrainingJob.MetricsEntry
+	16, // 9: marquee.cluster.v1.TrainingJob.timings:type_name -> marquee.cluster.v1.TrainingJob.TimingsEntry
+	8,  // 10: marquee.cluster.v1.TrainAnswer.job:type_name -> marquee.cluster.v1.TrainingJob
+	8,  // 11: marquee.cluster.v1.JobAnswer.job:type_name -> marquee.cluster.v1.TrainingJob
+	8,  // 12: marquee.cluster.v1.TrainingAnswer.current:type_name -> marquee.cluster.v1.TrainingJob
+	8,  // 13: marquee.cluster.v1.TrainingAnswer.recent:type_name -> marquee.cluster.v1.TrainingJob
+	14, // [14:14] is the sub-list for method output_type
+	14, // [14:14] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_marquee_clusterpb_cluster_proto_init() }
@@ -695,7 +1227,7 @@ func file_marquee_clusterpb_cluster_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_marquee_clusterpb_cluster_proto_rawDesc), len(file_marquee_clusterpb_cluster_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
