@@ -43,6 +43,14 @@ test: services ## Start the local services, then run every test (race detector o
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
 
+.PHONY: test-cluster
+test-cluster: services ## Run the cluster tests (real marquee processes on loopback) without the race detector: Proto.Actor's cluster code races
+	$(GO) test -count=1 -timeout 15m -run Cluster ./...
+
+.PHONY: bench-cluster
+bench-cluster: services ## Measure 1, 2 and 3 clustered nodes on this machine (throughput, CPU per node)
+	MARQUEE_CLUSTER_BENCH=1 $(GO) test -count=1 -v -timeout 15m -run TestClusterThroughput ./cmd/marquee/
+
 .PHONY: test-short
 test-short: ## Run the tests without the race detector
 	$(GO) test -count=1 ./...
