@@ -56,6 +56,7 @@ func startCluster(as *actor.ActorSystem, e *env, cc ClusterConfig) (cl *cluster.
 		cluster.NewKind(userKind, actor.PropsFromProducer(func() actor.Actor { return newUserGrain(e) })),
 	}
 	if e.Training != nil {
+		kinds = append(kinds, cluster.NewKind(shardKind, actor.PropsFromProducer(func() actor.Actor { return shardGrain{} })))
 		children := []singletonChild{{name: "trainer", props: trainerProps(e, as)}}
 		if e.cfg.TrainSchedule != nil {
 			children = append(children, singletonChild{name: "scheduler", props: actor.PropsFromProducer(func() actor.Actor {
@@ -73,8 +74,10 @@ func startCluster(as *actor.ActorSystem, e *env, cc ClusterConfig) (cl *cluster.
 			return &singletonGrain{env: e, kind: archiverKind, children: children}
 		})))
 	}
-	for _, k := range kinds[1:] {
-		e.singletons = append(e.singletons, k.Kind)
+	for _, k := range kinds {
+		if k.Kind == trainerKind || k.Kind == archiverKind {
+			e.singletons = append(e.singletons, k.Kind)
+		}
 	}
 	cfg := cluster.Configure(cc.Name, cc.Provider, disthash.New(), rc, cluster.WithKinds(kinds...))
 	cl = cluster.New(as, cfg)

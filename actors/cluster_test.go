@@ -8,12 +8,15 @@
 package actors
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,7 +24,9 @@ import (
 
 	"github.com/marquee-recsys/marquee/adapters/memory"
 	"github.com/marquee-recsys/marquee/domain"
+	"github.com/marquee-recsys/marquee/domain/als"
 	"github.com/marquee-recsys/marquee/telemetry"
+	"github.com/marquee-recsys/marquee/training"
 )
 
 // newFixtureDeps is every port in memory, shared by the members of an
@@ -126,5 +131,85 @@ func TestTwoMembersShareUsers(t *testing.T) {
 	}
 	if stored != len(evs) {
 		t.Fatalf("%d events stored, want %d (once each)", stored, len(evs))
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestRemoteShardsTrainLikeLocalOnes trains on two members with every
+// block sent to shard grains spread over both, and checks that the model
+// is exactly the one a single node trains with local shards.
+func TestRemoteShardsTrainLikeLocalOnes(t *testing.T) {
+	m := randomMatrix(t, 300, 120, 8)
+	p := als.Params{Factors: 6, Alpha: 1, Lambda: 1, Iterations: 3, Seed: 1}
+
+	local := &matrixPipeline{m: m, p: p}
+	f := trainerFixture(t, local, 4, nil)
+	job, _, err := f.sys.Train(testCtx(t), "test", training.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j := waitJob(t, f, job.ID); j.State != training.JobSucceeded {
+		t.Fatalf("local job: %+v", j)
+	}
+
+	remote := &matrixPipeline{m: m, p: p}
+	logs := &syncBuffer{}
+	deps := newFixtureDeps()
+	deps.Training = remote
+	deps.Logger = slog.New(slog.NewTextHandler(logs, nil))
+	ams := []int{freeTCPPort(t, "0.0.0.0"), freeTCPPort(t, "0.0.0.0")}
+	seeds := []string{fmt.Sprintf("127.0.0.1:%d", ams[0]), fmt.Sprintf("127.0.0.1:%d", ams[1])}
+	var systems []*System
+	for i := range 2 {
+		port := freeTCPPort(t, "127.0.0.1")
+		cfg := Config{Shards: 4, RemoteShards: true, Cluster: &ClusterConfig{Name: "shards", BindHost: "127.0.0.1", BindPort: port,
+			Advertise: fmt.Sprintf("127.0.0.1:%d", port), Provider: automanaged.NewWithConfig(200*time.Millisecond, ams[i], seeds...)}}
+		sys, err := Start(cfg, deps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		systems = append(systems, sys)
+		t.Cleanup(func() { _ = sys.Stop(testCtx(t)) })
+	}
+	time.Sleep(time.Second) // both members see each other
+	job, _, err = systems[1].Train(testCtx(t), "test", training.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the clustered job to end", func() bool {
+		j, found, err := systems[0].Job(testCtx(t), job.ID)
+		return err == nil && found && j.Done()
+	})
+	if j, _, _ := systems[0].Job(testCtx(t), job.ID); j.State != training.JobSucceeded {
+		t.Fatalf("clustered job: %+v", j)
+	}
+	if !slices.Equal(local.items.Data, remote.items.Data) || !slices.Equal(local.users.Data, remote.users.Data) {
+		t.Fatal("remote shards trained a different model than local ones")
+	}
+	line := ""
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, "training blocks solved by shard grains") {
+			line = l
+		}
+	}
+	t.Log(line)
+	if strings.Count(line, "127.0.0.1:") != 2 {
+		t.Fatalf("blocks were not solved on both members: %q", line)
 	}
 }

@@ -59,6 +59,10 @@ type Config struct {
 	TrainSchedule cron.Schedule
 	// Shards is the number of training shard actors (default GOMAXPROCS).
 	Shards int
+	// RemoteShards, clustered, sends each training block to a shard grain
+	// placed on the members in turn, so that training uses every node's
+	// cores (blocks too big for one message stay local).
+	RemoteShards bool
 	// Archiver tunes the archiver.
 	Archiver ArchiverConfig
 	// Cluster, when set, makes this system a cluster member: user actors

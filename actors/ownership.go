@@ -1,6 +1,8 @@
 package actors
 
 import (
+	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/asynkron/protoactor-go/cluster"
@@ -18,9 +20,10 @@ import (
 // stop when they are not the owner: a user grain after answering, a
 // singleton before it acts (the scheduler checks again when it fires).
 type ownership struct {
-	mu   sync.RWMutex
-	rdv  *cluster.Rendezvous
-	self func() string
+	mu      sync.RWMutex
+	rdv     *cluster.Rendezvous
+	members []*cluster.Member
+	self    func() string
 }
 
 func newOwnership(cl *cluster.Cluster) *ownership {
@@ -33,7 +36,7 @@ func newOwnership(cl *cluster.Cluster) *ownership {
 		r := cluster.NewRendezvous()
 		r.UpdateMembers(t.Members)
 		o.mu.Lock()
-		o.rdv = r
+		o.rdv, o.members = r, t.Members
 		o.mu.Unlock()
 	})
 	return o
@@ -54,4 +57,36 @@ func (o *ownership) owns(kind, identity string) bool {
 	}
 	addr := r.GetByClusterIdentity(cluster.NewClusterIdentity(identity, kind))
 	return addr == "" || addr == o.self()
+}
+
+// identityOn returns an identity of kind owned by the i-th member that
+// hosts the kind (in address order, modulo their number): "shard-i-j" for
+// the first j that hashes there. Training blocks go to such identities so
+// that they spread over the members instead of wherever the hash of
+// "shard-i" lands. It reports false before any topology is known.
+func (o *ownership) identityOn(kind string, i int) (string, bool) {
+	if o == nil {
+		return "", false
+	}
+	o.mu.RLock()
+	r, members := o.rdv, o.members
+	o.mu.RUnlock()
+	var addrs []string
+	for _, m := range members {
+		if m.HasKind(kind) {
+			addrs = append(addrs, m.Address())
+		}
+	}
+	if r == nil || len(addrs) == 0 {
+		return "", false
+	}
+	slices.Sort(addrs)
+	target := addrs[i%len(addrs)]
+	for j := range 10_000 {
+		id := fmt.Sprintf("%s-%d-%d", kind, i, j)
+		if r.GetByClusterIdentity(cluster.NewClusterIdentity(id, kind)) == target {
+			return id, true
+		}
+	}
+	return fmt.Sprintf("%s-%d", kind, i), true
 }

@@ -46,6 +46,7 @@ type Config struct {
 	TrainTune          bool          // MARQUEE_TRAIN_TUNE: search hyperparameters on a validation split
 	TrainTuneBudget    time.Duration // MARQUEE_TRAIN_TUNE_BUDGET: time box of that search
 	TrainShards        int           // MARQUEE_TRAIN_SHARDS: training shard actors (default GOMAXPROCS)
+	TrainRemoteShards  bool          // MARQUEE_TRAIN_REMOTE_SHARDS: clustered, solve training blocks on every member
 	TrainSolver        string        // MARQUEE_TRAIN_SOLVER: cg or cholesky
 	TrainFactors       int           // MARQUEE_TRAIN_FACTORS: model dimension when the search is off
 	TrainIterations    int           // MARQUEE_TRAIN_ITERATIONS
@@ -135,6 +136,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	c.AcceptUnknownMovies = r.boolean("MARQUEE_ACCEPT_UNKNOWN_MOVIES", false)
 	c.TrainTune = r.boolean("MARQUEE_TRAIN_TUNE", true)
+	c.TrainRemoteShards = r.boolean("MARQUEE_TRAIN_REMOTE_SHARDS", false)
 	c.S3TLS = r.boolean("MARQUEE_S3_TLS", false)
 	if v := strings.TrimSpace(getenv("MARQUEE_ARCHIVE_EVERY")); v == "off" {
 		c.ArchiveEvery = -1

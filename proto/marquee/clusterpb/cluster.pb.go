@@ -1064,6 +1064,270 @@ func (x *TrainingAnswer) GetRecent() []*TrainingJob {
 	return nil
 }
 
+// SolveBlock asks a training shard grain, possibly on another node, to
+// solve rows [lo, hi) of one ALS half-step. It carries everything the
+// solve reads, so the shard holds no state: the block's rows of the
+// interaction matrix (row pointers rebased to 0), the current values of
+// the rows (the conjugate-gradient solver refines them), the fixed side's
+// factors and their Gram matrix. Floats are packed little-endian.
+type SolveBlock struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	JobId         string                 `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	Step          int32                  `protobuf:"varint,2,opt,name=step,proto3" json:"step,omitempty"`
+	Block         int32                  `protobuf:"varint,3,opt,name=block,proto3" json:"block,omitempty"`
+	Lo            int32                  `protobuf:"varint,4,opt,name=lo,proto3" json:"lo,omitempty"`
+	Hi            int32                  `protobuf:"varint,5,opt,name=hi,proto3" json:"hi,omitempty"`
+	Cols          int32                  `protobuf:"varint,6,opt,name=cols,proto3" json:"cols,omitempty"`
+	Indptr        []int64                `protobuf:"varint,7,rep,packed,name=indptr,proto3" json:"indptr,omitempty"`
+	Indices       []byte                 `protobuf:"bytes,8,opt,name=indices,proto3" json:"indices,omitempty"` // int32 each
+	Data          []byte                 `protobuf:"bytes,9,opt,name=data,proto3" json:"data,omitempty"`       // float32 each
+	K             int32                  `protobuf:"varint,10,opt,name=k,proto3" json:"k,omitempty"`
+	Rows          []byte                 `protobuf:"bytes,11,opt,name=rows,proto3" json:"rows,omitempty"` // float32, (hi-lo)×k
+	OtherN        int32                  `protobuf:"varint,12,opt,name=other_n,json=otherN,proto3" json:"other_n,omitempty"`
+	Other         []byte                 `protobuf:"bytes,13,opt,name=other,proto3" json:"other,omitempty"` // float32, other_n×k
+	Gram          []byte                 `protobuf:"bytes,14,opt,name=gram,proto3" json:"gram,omitempty"`   // float64, k×k
+	Alpha         float64                `protobuf:"fixed64,15,opt,name=alpha,proto3" json:"alpha,omitempty"`
+	Lambda        float64                `protobuf:"fixed64,16,opt,name=lambda,proto3" json:"lambda,omitempty"`
+	Solver        string                 `protobuf:"bytes,17,opt,name=solver,proto3" json:"solver,omitempty"`
+	CgSteps       int32                  `protobuf:"varint,18,opt,name=cg_steps,json=cgSteps,proto3" json:"cg_steps,omitempty"`
+	Loss          bool                   `protobuf:"varint,19,opt,name=loss,proto3" json:"loss,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SolveBlock) Reset() {
+	*x = SolveBlock{}
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SolveBlock) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SolveBlock) ProtoMessage() {}
+
+func (x *SolveBlock) ProtoReflect() protoreflect.Message {
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SolveBlock.ProtoReflect.Descriptor instead.
+func (*SolveBlock) Descriptor() ([]byte, []int) {
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SolveBlock) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *SolveBlock) GetStep() int32 {
+	if x != nil {
+		return x.Step
+	}
+	return 0
+}
+
+func (x *SolveBlock) GetBlock() int32 {
+	if x != nil {
+		return x.Block
+	}
+	return 0
+}
+
+func (x *SolveBlock) GetLo() int32 {
+	if x != nil {
+		return x.Lo
+	}
+	return 0
+}
+
+func (x *SolveBlock) GetHi() int32 {
+	if x != nil {
+		return x.Hi
+	}
+	return 0
+}
+
+func (x *SolveBlock) GetCols() int32 {
+	if x != nil {
+		return x.Cols
+	}
+	return 0
+}
+
+func (x *SolveBlock) GetIndptr() []int64 {
+	if x != nil {
+		return x.Indptr
+	}
+	return nil
+}
+
+func (x *SolveBlock) GetIndices() []byte {
+	if x != nil {
+		return x.Indices
+	}
+	return nil
+}
+
+func (x *SolveBlock) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+func (x *SolveBlock) GetK() int32 {
+	if x != nil {
+		return x.K
+	}
+	return 0
+}
+
+func (x *SolveBlock) GetRows() []byte {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+func (x *SolveBlock) GetOtherN() int32 {
+	if x != nil {
+		return x.OtherN
+	}
+	return 0
+}
+
+func (x *SolveBlock) GetOther() []byte {
+	if x != nil {
+		return x.Other
+	}
+	return nil
+}
+
+func (x *SolveBlock) GetGram() []byte {
+	if x != nil {
+		return x.Gram
+	}
+	return nil
+}
+
+func (x *SolveBlock) GetAlpha() float64 {
+	if x != nil {
+		return x.Alpha
+	}
+	return 0
+}
+
+func (x *SolveBlock) GetLambda() float64 {
+	if x != nil {
+		return x.Lambda
+	}
+	return 0
+}
+
+func (x *SolveBlock) GetSolver() string {
+	if x != nil {
+		return x.Solver
+	}
+	return ""
+}
+
+func (x *SolveBlock) GetCgSteps() int32 {
+	if x != nil {
+		return x.CgSteps
+	}
+	return 0
+}
+
+func (x *SolveBlock) GetLoss() bool {
+	if x != nil {
+		return x.Loss
+	}
+	return false
+}
+
+// BlockSolved answers SolveBlock: the solved rows, the block's loss when
+// asked, or an error; member is the address of the node that solved it.
+type BlockSolved struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Rows          []byte                 `protobuf:"bytes,1,opt,name=rows,proto3" json:"rows,omitempty"` // float32, (hi-lo)×k
+	Loss          float64                `protobuf:"fixed64,2,opt,name=loss,proto3" json:"loss,omitempty"`
+	Error         string                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	Member        string                 `protobuf:"bytes,4,opt,name=member,proto3" json:"member,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BlockSolved) Reset() {
+	*x = BlockSolved{}
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BlockSolved) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BlockSolved) ProtoMessage() {}
+
+func (x *BlockSolved) ProtoReflect() protoreflect.Message {
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BlockSolved.ProtoReflect.Descriptor instead.
+func (*BlockSolved) Descriptor() ([]byte, []int) {
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *BlockSolved) GetRows() []byte {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+func (x *BlockSolved) GetLoss() float64 {
+	if x != nil {
+		return x.Loss
+	}
+	return 0
+}
+
+func (x *BlockSolved) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *BlockSolved) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
 var File_marquee_clusterpb_cluster_proto protoreflect.FileDescriptor
 
 const file_marquee_clusterpb_cluster_proto_rawDesc = "" +
@@ -1159,7 +1423,34 @@ const file_marquee_clusterpb_cluster_proto_rawDesc = "" +
 	"\rTrainingQuery\"\x84\x01\n" +
 	"\x0eTrainingAnswer\x129\n" +
 	"\acurrent\x18\x01 \x01(\v2\x1f.marquee.cluster.v1.TrainingJobR\acurrent\x127\n" +
-	"\x06recent\x18\x02 \x03(\v2\x1f.marquee.cluster.v1.TrainingJobR\x06recentB;Z9github.com/marquee-recsys/marquee/proto/marquee/clusterpbb\x06proto3"
+	"\x06recent\x18\x02 \x03(\v2\x1f.marquee.cluster.v1.TrainingJobR\x06recent\"\xa1\x03\n" +
+	"\n" +
+	"SolveBlock\x12\x15\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x12\n" +
+	"\x04step\x18\x02 \x01(\x05R\x04step\x12\x14\n" +
+	"\x05block\x18\x03 \x01(\x05R\x05block\x12\x0e\n" +
+	"\x02lo\x18\x04 \x01(\x05R\x02lo\x12\x0e\n" +
+	"\x02hi\x18\x05 \x01(\x05R\x02hi\x12\x12\n" +
+	"\x04cols\x18\x06 \x01(\x05R\x04cols\x12\x16\n" +
+	"\x06indptr\x18\a \x03(\x03R\x06indptr\x12\x18\n" +
+	"\aindices\x18\b \x01(\fR\aindices\x12\x12\n" +
+	"\x04data\x18\t \x01(\fR\x04data\x12\f\n" +
+	"\x01k\x18\n" +
+	" \x01(\x05R\x01k\x12\x12\n" +
+	"\x04rows\x18\v \x01(\fR\x04rows\x12\x17\n" +
+	"\aother_n\x18\f \x01(\x05R\x06otherN\x12\x14\n" +
+	"\x05other\x18\r \x01(\fR\x05other\x12\x12\n" +
+	"\x04gram\x18\x0e \x01(\fR\x04gram\x12\x14\n" +
+	"\x05alpha\x18\x0f \x01(\x01R\x05alpha\x12\x16\n" +
+	"\x06lambda\x18\x10 \x01(\x01R\x06lambda\x12\x16\n" +
+	"\x06solver\x18\x11 \x01(\tR\x06solver\x12\x19\n" +
+	"\bcg_steps\x18\x12 \x01(\x05R\acgSteps\x12\x12\n" +
+	"\x04loss\x18\x13 \x01(\bR\x04loss\"c\n" +
+	"\vBlockSolved\x12\x12\n" +
+	"\x04rows\x18\x01 \x01(\fR\x04rows\x12\x12\n" +
+	"\x04loss\x18\x02 \x01(\x01R\x04loss\x12\x14\n" +
+	"\x05error\x18\x03 \x01(\tR\x05error\x12\x16\n" +
+	"\x06member\x18\x04 \x01(\tR\x06memberB;Z9github.com/marquee-recsys/marquee/proto/marquee/clusterpbb\x06proto3"
 
 var (
 	file_marquee_clusterpb_cluster_proto_rawDescOnce sync.Once
@@ -1173,7 +1464,7 @@ func file_marquee_clusterpb_cluster_proto_rawDescGZIP() []byte {
 	return file_marquee_clusterpb_cluster_proto_rawDescData
 }
 
-var file_marquee_clusterpb_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_marquee_clusterpb_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_marquee_clusterpb_cluster_proto_goTypes = []any{
 	(*Interaction)(nil),           // 0: marquee.cluster.v1.Interaction
 	(*ApplyEvents)(nil),           // 1: marquee.cluster.v1.ApplyEvents
@@ -1190,21 +1481,23 @@ var file_marquee_clusterpb_cluster_proto_goTypes = []any{
 	(*JobAnswer)(nil),             // 12: marquee.cluster.v1.JobAnswer
 	(*TrainingQuery)(nil),         // 13: marquee.cluster.v1.TrainingQuery
 	(*TrainingAnswer)(nil),        // 14: marquee.cluster.v1.TrainingAnswer
-	nil,                           // 15: marquee.cluster.v1.TrainingJob.MetricsEntry
-	nil,                           // 16: marquee.cluster.v1.TrainingJob.TimingsEntry
-	(*timestamppb.Timestamp)(nil), // 17: google.protobuf.Timestamp
+	(*SolveBlock)(nil),            // 15: marquee.cluster.v1.SolveBlock
+	(*BlockSolved)(nil),           // 16: marquee.cluster.v1.BlockSolved
+	nil,                           // 17: marquee.cluster.v1.TrainingJob.MetricsEntry
+	nil,                           // 18: marquee.cluster.v1.TrainingJob.TimingsEntry
+	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
 }
 var file_marquee_clusterpb_cluster_proto_depIdxs = []int32{
-	17, // 0: marquee.cluster.v1.Interaction.time:type_name -> google.protobuf.Timestamp
-	17, // 1: marquee.cluster.v1.Interaction.ingested_at:type_name -> google.protobuf.Timestamp
+	19, // 0: marquee.cluster.v1.Interaction.time:type_name -> google.protobuf.Timestamp
+	19, // 1: marquee.cluster.v1.Interaction.ingested_at:type_name -> google.protobuf.Timestamp
 	0,  // 2: marquee.cluster.v1.ApplyEvents.events:type_name -> marquee.cluster.v1.Interaction
 	4,  // 3: marquee.cluster.v1.Recommended.items:type_name -> marquee.cluster.v1.ScoredMovie
-	17, // 4: marquee.cluster.v1.Recommended.generated_at:type_name -> google.protobuf.Timestamp
-	17, // 5: marquee.cluster.v1.Recommended.served_at:type_name -> google.protobuf.Timestamp
-	17, // 6: marquee.cluster.v1.TrainingJob.started_at:type_name -> google.protobuf.Timestamp
-	17, // 7: marquee.cluster.v1.TrainingJob.finished_at:type_name -> google.protobuf.Timestamp
-	15, // 8: marquee.cluster.v1.TrainingJob.metrics:type_name -> marquee.cluster.v1.TrainingJob.MetricsEntry
-	16, // 9: marquee.cluster.v1.TrainingJob.timings:type_name -> marquee.cluster.v1.TrainingJob.TimingsEntry
+	19, // 4: marquee.cluster.v1.Recommended.generated_at:type_name -> google.protobuf.Timestamp
+	19, // 5: marquee.cluster.v1.Recommended.served_at:type_name -> google.protobuf.Timestamp
+	19, // 6: marquee.cluster.v1.TrainingJob.started_at:type_name -> google.protobuf.Timestamp
+	19, // 7: marquee.cluster.v1.TrainingJob.finished_at:type_name -> google.protobuf.Timestamp
+	17, // 8: marquee.cluster.v1.TrainingJob.metrics:type_name -> marquee.cluster.v1.TrainingJob.MetricsEntry
+	18, // 9: marquee.cluster.v1.TrainingJob.timings:type_name -> marquee.cluster.v1.TrainingJob.TimingsEntry
 	8,  // 10: marquee.cluster.v1.TrainAnswer.job:type_name -> marquee.cluster.v1.TrainingJob
 	8,  // 11: marquee.cluster.v1.JobAnswer.job:type_name -> marquee.cluster.v1.TrainingJob
 	8,  // 12: marquee.cluster.v1.TrainingAnswer.current:type_name -> marquee.cluster.v1.TrainingJob
@@ -1227,7 +1520,7 @@ func file_marquee_clusterpb_cluster_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_marquee_clusterpb_cluster_proto_rawDesc), len(file_marquee_clusterpb_cluster_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
