@@ -81,6 +81,8 @@ func TestTwoMembersShareUsers(t *testing.T) {
 	ams := []int{freeTCPPort(t, "0.0.0.0"), freeTCPPort(t, "0.0.0.0")}
 	seeds := []string{fmt.Sprintf("127.0.0.1:%d", ams[0]), fmt.Sprintf("127.0.0.1:%d", ams[1])}
 	deps := newFixtureDeps()
+	log := memory.NewInteractionLog()
+	deps.Log, deps.Ledger, deps.Archive = log, log, memory.NewArchive()
 	var systems []*System
 	for i := range 2 {
 		port := freeTCPPort(t, "127.0.0.1")
@@ -131,6 +133,25 @@ func TestTwoMembersShareUsers(t *testing.T) {
 	}
 	if stored != len(evs) {
 		t.Fatalf("%d events stored, want %d (once each)", stored, len(evs))
+	}
+
+	// One archiver for both members: a run asked through each is the same
+	// run or the next, and both report the same history.
+	waitFor(t, "the archiver singleton", func() bool {
+		_, err := systems[0].ArchiveStatus(ctx)
+		return err == nil
+	})
+	run, _, err := systems[1].Archive(ctx, "test")
+	if err != nil || run.ID == "" {
+		t.Fatalf("archive through member 1: %+v %v", run, err)
+	}
+	waitFor(t, "the archive run to end", func() bool {
+		st, err := systems[0].ArchiveStatus(ctx)
+		return err == nil && st.Current != nil && st.Current.ID == run.ID && !st.Current.Running
+	})
+	st1, err := systems[1].ArchiveStatus(ctx)
+	if err != nil || st1.Current == nil || st1.Current.ID != run.ID {
+		t.Fatalf("member 1 reports another archiver: %+v %v", st1, err)
 	}
 }
 

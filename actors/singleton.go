@@ -46,6 +46,8 @@ func (s *singletonGrain) Receive(c actor.Context) {
 			s.spawn(c)
 		}
 		c.Respond(&pb.KeepaliveAck{Address: c.ActorSystem().Address()})
+	case *pb.Archive, *pb.ArchiveStatusQuery:
+		s.archiverMessage(c)
 	case *pb.Train:
 		var opts training.Options
 		if m.HasTune {

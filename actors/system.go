@@ -234,10 +234,6 @@ func (s *System) ask(ctx context.Context, child string, msg any) (any, error) {
 		timeout = min(timeout, time.Until(dl))
 	}
 	res, err := s.as.Root.RequestFuture(s.as.NewLocalPID(rootName+"/"+child), msg, timeout).Result()
-	if child == "archiver" && s.cluster != nil && errors.Is(err, actor.ErrDeadLetter) {
-		// The archiver is a cluster singleton and runs on another member.
-		return nil, ErrArchiverDisabled
-	}
 	if err != nil {
 		return nil, fmt.Errorf("%s did not answer: %w: %w", child, ports.ErrUnavailable, err)
 	}

@@ -1328,6 +1328,345 @@ func (x *BlockSolved) GetMember() string {
 	return ""
 }
 
+// ArchiveRun is actors.ArchiveRun on the wire.
+type ArchiveRun struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	Cutoff        *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=cutoff,proto3" json:"cutoff,omitempty"`
+	StartedAt     *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
+	FinishedAt    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=finished_at,json=finishedAt,proto3" json:"finished_at,omitempty"`
+	Running       bool                   `protobuf:"varint,6,opt,name=running,proto3" json:"running,omitempty"`
+	Files         int64                  `protobuf:"varint,7,opt,name=files,proto3" json:"files,omitempty"`
+	Rows          int64                  `protobuf:"varint,8,opt,name=rows,proto3" json:"rows,omitempty"`
+	Bytes         int64                  `protobuf:"varint,9,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	Orphans       int64                  `protobuf:"varint,10,opt,name=orphans,proto3" json:"orphans,omitempty"`
+	Seconds       float64                `protobuf:"fixed64,11,opt,name=seconds,proto3" json:"seconds,omitempty"`
+	Error         string                 `protobuf:"bytes,12,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ArchiveRun) Reset() {
+	*x = ArchiveRun{}
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ArchiveRun) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ArchiveRun) ProtoMessage() {}
+
+func (x *ArchiveRun) ProtoReflect() protoreflect.Message {
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ArchiveRun.ProtoReflect.Descriptor instead.
+func (*ArchiveRun) Descriptor() ([]byte, []int) {
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ArchiveRun) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ArchiveRun) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ArchiveRun) GetCutoff() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Cutoff
+	}
+	return nil
+}
+
+func (x *ArchiveRun) GetStartedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartedAt
+	}
+	return nil
+}
+
+func (x *ArchiveRun) GetFinishedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FinishedAt
+	}
+	return nil
+}
+
+func (x *ArchiveRun) GetRunning() bool {
+	if x != nil {
+		return x.Running
+	}
+	return false
+}
+
+func (x *ArchiveRun) GetFiles() int64 {
+	if x != nil {
+		return x.Files
+	}
+	return 0
+}
+
+func (x *ArchiveRun) GetRows() int64 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *ArchiveRun) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *ArchiveRun) GetOrphans() int64 {
+	if x != nil {
+		return x.Orphans
+	}
+	return 0
+}
+
+func (x *ArchiveRun) GetSeconds() float64 {
+	if x != nil {
+		return x.Seconds
+	}
+	return 0
+}
+
+func (x *ArchiveRun) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+// Archive asks the cluster's archiver for a run now; the answer is
+// ArchiveAnswer (the running run instead of a new one while one runs).
+type Archive struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Reason        string                 `protobuf:"bytes,1,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Archive) Reset() {
+	*x = Archive{}
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Archive) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Archive) ProtoMessage() {}
+
+func (x *Archive) ProtoReflect() protoreflect.Message {
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Archive.ProtoReflect.Descriptor instead.
+func (*Archive) Descriptor() ([]byte, []int) {
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *Archive) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// ArchiveAnswer answers Archive.
+type ArchiveAnswer struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Run           *ArchiveRun            `protobuf:"bytes,1,opt,name=run,proto3" json:"run,omitempty"`
+	Started       bool                   `protobuf:"varint,2,opt,name=started,proto3" json:"started,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ArchiveAnswer) Reset() {
+	*x = ArchiveAnswer{}
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ArchiveAnswer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ArchiveAnswer) ProtoMessage() {}
+
+func (x *ArchiveAnswer) ProtoReflect() protoreflect.Message {
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ArchiveAnswer.ProtoReflect.Descriptor instead.
+func (*ArchiveAnswer) Descriptor() ([]byte, []int) {
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ArchiveAnswer) GetRun() *ArchiveRun {
+	if x != nil {
+		return x.Run
+	}
+	return nil
+}
+
+func (x *ArchiveAnswer) GetStarted() bool {
+	if x != nil {
+		return x.Started
+	}
+	return false
+}
+
+// ArchiveStatusQuery asks the archiver for its state; the answer is
+// ArchiveStatus.
+type ArchiveStatusQuery struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ArchiveStatusQuery) Reset() {
+	*x = ArchiveStatusQuery{}
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ArchiveStatusQuery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ArchiveStatusQuery) ProtoMessage() {}
+
+func (x *ArchiveStatusQuery) ProtoReflect() protoreflect.Message {
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ArchiveStatusQuery.ProtoReflect.Descriptor instead.
+func (*ArchiveStatusQuery) Descriptor() ([]byte, []int) {
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{20}
+}
+
+// ArchiveStatus is actors.ArchiveStatus on the wire.
+type ArchiveStatus struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Current       *ArchiveRun            `protobuf:"bytes,1,opt,name=current,proto3" json:"current,omitempty"`
+	Recent        []*ArchiveRun          `protobuf:"bytes,2,rep,name=recent,proto3" json:"recent,omitempty"`
+	NextAt        *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=next_at,json=nextAt,proto3" json:"next_at,omitempty"`
+	Failures      int64                  `protobuf:"varint,4,opt,name=failures,proto3" json:"failures,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ArchiveStatus) Reset() {
+	*x = ArchiveStatus{}
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ArchiveStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ArchiveStatus) ProtoMessage() {}
+
+func (x *ArchiveStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ArchiveStatus.ProtoReflect.Descriptor instead.
+func (*ArchiveStatus) Descriptor() ([]byte, []int) {
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ArchiveStatus) GetCurrent() *ArchiveRun {
+	if x != nil {
+		return x.Current
+	}
+	return nil
+}
+
+func (x *ArchiveStatus) GetRecent() []*ArchiveRun {
+	if x != nil {
+		return x.Recent
+	}
+	return nil
+}
+
+func (x *ArchiveStatus) GetNextAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextAt
+	}
+	return nil
+}
+
+func (x *ArchiveStatus) GetFailures() int64 {
+	if x != nil {
+		return x.Failures
+	}
+	return 0
+}
+
 var File_marquee_clusterpb_cluster_proto protoreflect.FileDescriptor
 
 const file_marquee_clusterpb_cluster_proto_rawDesc = "" +
@@ -1450,7 +1789,35 @@ const file_marquee_clusterpb_cluster_proto_rawDesc = "" +
 	"\x04rows\x18\x01 \x01(\fR\x04rows\x12\x12\n" +
 	"\x04loss\x18\x02 \x01(\x01R\x04loss\x12\x14\n" +
 	"\x05error\x18\x03 \x01(\tR\x05error\x12\x16\n" +
-	"\x06member\x18\x04 \x01(\tR\x06memberB;Z9github.com/marquee-recsys/marquee/proto/marquee/clusterpbb\x06proto3"
+	"\x06member\x18\x04 \x01(\tR\x06member\"\x84\x03\n" +
+	"\n" +
+	"ArchiveRun\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x122\n" +
+	"\x06cutoff\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x06cutoff\x129\n" +
+	"\n" +
+	"started_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt\x12;\n" +
+	"\vfinished_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"finishedAt\x12\x18\n" +
+	"\arunning\x18\x06 \x01(\bR\arunning\x12\x14\n" +
+	"\x05files\x18\a \x01(\x03R\x05files\x12\x12\n" +
+	"\x04rows\x18\b \x01(\x03R\x04rows\x12\x14\n" +
+	"\x05bytes\x18\t \x01(\x03R\x05bytes\x12\x18\n" +
+	"\aorphans\x18\n" +
+	" \x01(\x03R\aorphans\x12\x18\n" +
+	"\aseconds\x18\v \x01(\x01R\aseconds\x12\x14\n" +
+	"\x05error\x18\f \x01(\tR\x05error\"!\n" +
+	"\aArchive\x12\x16\n" +
+	"\x06reason\x18\x01 \x01(\tR\x06reason\"[\n" +
+	"\rArchiveAnswer\x120\n" +
+	"\x03run\x18\x01 \x01(\v2\x1e.marquee.cluster.v1.ArchiveRunR\x03run\x12\x18\n" +
+	"\astarted\x18\x02 \x01(\bR\astarted\"\x14\n" +
+	"\x12ArchiveStatusQuery\"\xd2\x01\n" +
+	"\rArchiveStatus\x128\n" +
+	"\acurrent\x18\x01 \x01(\v2\x1e.marquee.cluster.v1.ArchiveRunR\acurrent\x126\n" +
+	"\x06recent\x18\x02 \x03(\v2\x1e.marquee.cluster.v1.ArchiveRunR\x06recent\x123\n" +
+	"\anext_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x06nextAt\x12\x1a\n" +
+	"\bfailures\x18\x04 \x01(\x03R\bfailuresB;Z9github.com/marquee-recsys/marquee/proto/marquee/clusterpbb\x06proto3"
 
 var (
 	file_marquee_clusterpb_cluster_proto_rawDescOnce sync.Once
@@ -1464,7 +1831,7 @@ func file_marquee_clusterpb_cluster_proto_rawDescGZIP() []byte {
 	return file_marquee_clusterpb_cluster_proto_rawDescData
 }
 
-var file_marquee_clusterpb_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_marquee_clusterpb_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_marquee_clusterpb_cluster_proto_goTypes = []any{
 	(*Interaction)(nil),           // 0: marquee.cluster.v1.Interaction
 	(*ApplyEvents)(nil),           // 1: marquee.cluster.v1.ApplyEvents
@@ -1483,30 +1850,42 @@ var file_marquee_clusterpb_cluster_proto_goTypes = []any{
 	(*TrainingAnswer)(nil),        // 14: marquee.cluster.v1.TrainingAnswer
 	(*SolveBlock)(nil),            // 15: marquee.cluster.v1.SolveBlock
 	(*BlockSolved)(nil),           // 16: marquee.cluster.v1.BlockSolved
-	nil,                           // 17: marquee.cluster.v1.TrainingJob.MetricsEntry
-	nil,                           // 18: marquee.cluster.v1.TrainingJob.TimingsEntry
-	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
+	(*ArchiveRun)(nil),            // 17: marquee.cluster.v1.ArchiveRun
+	(*Archive)(nil),               // 18: marquee.cluster.v1.Archive
+	(*ArchiveAnswer)(nil),         // 19: marquee.cluster.v1.ArchiveAnswer
+	(*ArchiveStatusQuery)(nil),    // 20: marquee.cluster.v1.ArchiveStatusQuery
+	(*ArchiveStatus)(nil),         // 21: marquee.cluster.v1.ArchiveStatus
+	nil,                           // 22: marquee.cluster.v1.TrainingJob.MetricsEntry
+	nil,                           // 23: marquee.cluster.v1.TrainingJob.TimingsEntry
+	(*timestamppb.Timestamp)(nil), // 24: google.protobuf.Timestamp
 }
 var file_marquee_clusterpb_cluster_proto_depIdxs = []int32{
-	19, // 0: marquee.cluster.v1.Interaction.time:type_name -> google.protobuf.Timestamp
-	19, // 1: marquee.cluster.v1.Interaction.ingested_at:type_name -> google.protobuf.Timestamp
+	24, // 0: marquee.cluster.v1.Interaction.time:type_name -> google.protobuf.Timestamp
+	24, // 1: marquee.cluster.v1.Interaction.ingested_at:type_name -> google.protobuf.Timestamp
 	0,  // 2: marquee.cluster.v1.ApplyEvents.events:type_name -> marquee.cluster.v1.Interaction
 	4,  // 3: marquee.cluster.v1.Recommended.items:type_name -> marquee.cluster.v1.ScoredMovie
-	19, // 4: marquee.cluster.v1.Recommended.generated_at:type_name -> google.protobuf.Timestamp
-	19, // 5: marquee.cluster.v1.Recommended.served_at:type_name -> google.protobuf.Timestamp
-	19, // 6: marquee.cluster.v1.TrainingJob.started_at:type_name -> google.protobuf.Timestamp
-	19, // 7: marquee.cluster.v1.TrainingJob.finished_at:type_name -> google.protobuf.Timestamp
-	17, // 8: marquee.cluster.v1.TrainingJob.metrics:type_name -> marquee.cluster.v1.TrainingJob.MetricsEntry
-	18, // 9: marquee.cluster.v1.TrainingJob.timings:type_name -> marquee.cluster.v1.TrainingJob.TimingsEntry
+	24, // 4: marquee.cluster.v1.Recommended.generated_at:type_name -> google.protobuf.Timestamp
+	24, // 5: marquee.cluster.v1.Recommended.served_at:type_name -> google.protobuf.Timestamp
+	24, // 6: marquee.cluster.v1.TrainingJob.started_at:type_name -> google.protobuf.Timestamp
+	24, // 7: marquee.cluster.v1.TrainingJob.finished_at:type_name -> google.protobuf.Timestamp
+	22, // 8: marquee.cluster.v1.TrainingJob.metrics:type_name -> marquee.cluster.v1.TrainingJob.MetricsEntry
+	23, // 9: marquee.cluster.v1.TrainingJob.timings:type_name -> marquee.cluster.v1.TrainingJob.TimingsEntry
 	8,  // 10: marquee.cluster.v1.TrainAnswer.job:type_name -> marquee.cluster.v1.TrainingJob
 	8,  // 11: marquee.cluster.v1.JobAnswer.job:type_name -> marquee.cluster.v1.TrainingJob
 	8,  // 12: marquee.cluster.v1.TrainingAnswer.current:type_name -> marquee.cluster.v1.TrainingJob
 	8,  // 13: marquee.cluster.v1.TrainingAnswer.recent:type_name -> marquee.cluster.v1.TrainingJob
-	14, // [14:14] is the sub-list for method output_type
-	14, // [14:14] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	24, // 14: marquee.cluster.v1.ArchiveRun.cutoff:type_name -> google.protobuf.Timestamp
+	24, // 15: marquee.cluster.v1.ArchiveRun.started_at:type_name -> google.protobuf.Timestamp
+	24, // 16: marquee.cluster.v1.ArchiveRun.finished_at:type_name -> google.protobuf.Timestamp
+	17, // 17: marquee.cluster.v1.ArchiveAnswer.run:type_name -> marquee.cluster.v1.ArchiveRun
+	17, // 18: marquee.cluster.v1.ArchiveStatus.current:type_name -> marquee.cluster.v1.ArchiveRun
+	17, // 19: marquee.cluster.v1.ArchiveStatus.recent:type_name -> marquee.cluster.v1.ArchiveRun
+	24, // 20: marquee.cluster.v1.ArchiveStatus.next_at:type_name -> google.protobuf.Timestamp
+	21, // [21:21] is the sub-list for method output_type
+	21, // [21:21] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_marquee_clusterpb_cluster_proto_init() }
@@ -1520,7 +1899,7 @@ func file_marquee_clusterpb_cluster_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_marquee_clusterpb_cluster_proto_rawDesc), len(file_marquee_clusterpb_cluster_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
