@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/cluster/clusterproviders/automanaged"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/marquee-recsys/marquee/adapters/memory"
 	"github.com/marquee-recsys/marquee/domain"
@@ -86,7 +87,7 @@ func TestTwoMembersShareUsers(t *testing.T) {
 	var systems []*System
 	for i := range 2 {
 		port := freeTCPPort(t, "127.0.0.1")
-		cfg := Config{Cluster: &ClusterConfig{Name: "two", BindHost: "127.0.0.1", BindPort: port,
+		cfg := Config{PassivateAfter: 300 * time.Millisecond, Cluster: &ClusterConfig{Name: "two", BindHost: "127.0.0.1", BindPort: port,
 			Advertise: fmt.Sprintf("127.0.0.1:%d", port), Provider: automanaged.NewWithConfig(200*time.Millisecond, ams[i], seeds...)}}
 		sys, err := Start(cfg, deps)
 		if err != nil {
@@ -109,7 +110,10 @@ func TestTwoMembersShareUsers(t *testing.T) {
 	if err := systems[0].Apply(ctx, evs); err != nil {
 		t.Fatal(err)
 	}
-	if err := systems[1].Apply(ctx, evs); err != nil { // redelivered through the other member
+	// Idle grains passivate; redelivered through the other member, the
+	// events reach fresh activations that reload the state and ignore them.
+	waitFor(t, "the idle user grains to passivate", func() bool { return testutil.ToFloat64(deps.Metrics.UserActors) == 0 })
+	if err := systems[1].Apply(ctx, evs); err != nil {
 		t.Fatal(err)
 	}
 	for u := range 20 {
