@@ -74,11 +74,11 @@ func TestClusterTakenPortIsAnError(t *testing.T) {
 	}
 }
 
-// TestTwoMembersShareUsers runs two cluster members in one process on the
+// TestClusterTwoMembersShareUsers runs two cluster members in one process on the
 // same stores: events applied through one member and recommendations asked
 // through the other reach the same user grains, and each event is stored
 // once.
-func TestTwoMembersShareUsers(t *testing.T) {
+func TestClusterTwoMembersShareUsers(t *testing.T) {
 	ams := []int{freeTCPPort(t, "0.0.0.0"), freeTCPPort(t, "0.0.0.0")}
 	seeds := []string{fmt.Sprintf("127.0.0.1:%d", ams[0]), fmt.Sprintf("127.0.0.1:%d", ams[1])}
 	deps := newFixtureDeps()
@@ -176,10 +176,10 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// TestRemoteShardsTrainLikeLocalOnes trains on two members with every
+// TestClusterRemoteShardsTrainLikeLocalOnes trains on two members with every
 // block sent to shard grains spread over both, and checks that the model
 // is exactly the one a single node trains with local shards.
-func TestRemoteShardsTrainLikeLocalOnes(t *testing.T) {
+func TestClusterRemoteShardsTrainLikeLocalOnes(t *testing.T) {
 	m := randomMatrix(t, 300, 120, 8)
 	p := als.Params{Factors: 6, Alpha: 1, Lambda: 1, Iterations: 3, Seed: 1}
 
