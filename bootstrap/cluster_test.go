@@ -50,6 +50,8 @@ func TestLoadClusterConfig(t *testing.T) {
 			"MARQUEE_CLUSTER_ADVERTISE", "0.0.0.0:9000", "MARQUEE_CLUSTER_SEEDS", "host", "MARQUEE_CLUSTER_AUTOMANAGE_PORT", "70000"),
 			wantErr: []string{"MARQUEE_CLUSTER_BIND", "MARQUEE_CLUSTER_ADVERTISE", "MARQUEE_CLUSTER_SEEDS", "MARQUEE_CLUSTER_AUTOMANAGE_PORT"}},
 		{name: "unknown provider", env: with("MARQUEE_CLUSTER_PROVIDER", "consul"), wantErr: []string{"MARQUEE_CLUSTER_PROVIDER", "consul"}},
+		{name: "bad training and session settings", env: with("MARQUEE_TRAIN_REMOTE_SHARDS", "sometimes", "MARQUEE_KAFKA_SESSION_TIMEOUT", "-1s"),
+			wantErr: []string{"MARQUEE_TRAIN_REMOTE_SHARDS", "MARQUEE_KAFKA_SESSION_TIMEOUT"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
