@@ -24,6 +24,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -358,9 +359,13 @@ func envOr(k, def string) string {
 }
 
 // singletonHost is the node whose logs say it runs the singleton now (the
-// last such line is "running here" rather than "stopped here"), or -1.
-func (c *testCluster) singletonHost(name string) int {
+// last such line is "running here" rather than "stopped here"), or -1;
+// dead nodes (killed, so they never logged the stop) are skipped.
+func (c *testCluster) singletonHost(name string, dead ...int) int {
 	for _, nd := range c.nodes {
+		if slices.Contains(dead, nd.i) {
+			continue
+		}
 		state := ""
 		for _, line := range strings.Split(nd.logs(), "\n") {
 			switch {

@@ -109,7 +109,7 @@ func TestClusterSurvivesSIGKILL(t *testing.T) {
 		time.Sleep(time.Second)
 	}
 	runs := c.scheduledRuns()
-	t.Logf("scheduled training runs by due time, over all nodes: %v; the scheduler now runs on node %d", runs, c.singletonHost("trainer"))
+	t.Logf("scheduled training runs by due time, over all nodes: %v; the scheduler now runs on node %d", runs, c.singletonHost("trainer", victim))
 	if !ranAfterKill() {
 		t.Error("no scheduled training ran after the scheduler's node was killed")
 	}
