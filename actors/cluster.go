@@ -81,8 +81,8 @@ func startCluster(as *actor.ActorSystem, e *env, cc ClusterConfig) (cl *cluster.
 	}
 	cfg := cluster.Configure(cc.Name, cc.Provider, disthash.New(), rc, cluster.WithKinds(kinds...))
 	cl = cluster.New(as, cfg)
-	e.grains = &grainClient{cl: cl, root: as.Root}
 	e.owner = newOwnership(cl)
+	e.grains = &grainClient{cl: cl, root: as.Root, owner: e.owner}
 	cl.StartMember()
 	return cl, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/asynkron/protoactor-go/cluster"
+	"github.com/asynkron/protoactor-go/cluster/identitylookup/disthash"
 
 	"github.com/marquee-recsys/marquee/ports"
 )
@@ -21,8 +22,9 @@ import (
 // until the deadline: every message sent to grains is idempotent (events
 // carry ids, recommendations read), so a retry is safe.
 type grainClient struct {
-	cl   *cluster.Cluster
-	root *actor.RootContext
+	cl    *cluster.Cluster
+	root  *actor.RootContext
+	owner *ownership
 }
 
 // perTry bounds one attempt, so that a request to a member that just died
@@ -41,11 +43,11 @@ func (g *grainClient) call(kind, identity string, msg any, timeout time.Duration
 			}
 			return nil, fmt.Errorf("%s grain %s did not answer in %s: %w: %w", kind, identity, timeout, ports.ErrUnavailable, lastErr)
 		}
-		pid := g.pid(kind, identity)
+		pid := g.pid(kind, identity, min(left, activateTimeout))
 		if pid == nil {
 			lastErr = errors.New("no member owns it yet")
 		} else {
-			res, err := g.root.RequestFuture(pid, msg, min(left, perTry)).Result()
+			res, err := g.ask(pid, msg, min(left, perTry))
 			if err == nil {
 				return res, nil
 			}
@@ -57,16 +59,67 @@ func (g *grainClient) call(kind, identity string, msg any, timeout time.Duration
 	}
 }
 
-// pid returns the activation's PID: cached, or from the identity lookup,
-// which activates the grain on its owner if needed (nil when the owner
-// does not answer or no member is known yet).
-func (g *grainClient) pid(kind, identity string) *actor.PID {
+// errMemberLeft means the member running the grain left the cluster while
+// it was being asked.
+var errMemberLeft = errors.New("the grain's member left the cluster")
+
+// ask asks pid and waits for the answer, but gives up as soon as the
+// topology says pid's member left: a request to a member that died gets
+// no answer, only its timeout, and the caller would wait all of it.
+func (g *grainClient) ask(pid *actor.PID, msg any, timeout time.Duration) (any, error) {
+	type answer struct {
+		res any
+		err error
+	}
+	f := g.root.RequestFuture(pid, msg, timeout)
+	done := make(chan answer, 1)
+	go func() {
+		res, err := f.Result()
+		done <- answer{res, err}
+	}()
+	for {
+		changed := g.owner.watch()
+		if pid.Address != g.root.ActorSystem().Address() && !g.owner.isMember(pid.Address) {
+			return nil, errMemberLeft
+		}
+		select {
+		case a := <-done:
+			return a.res, a.err
+		case <-changed:
+		}
+	}
+}
+
+// activateTimeout bounds one activation request to the owner's placement
+// actor. disthash's own lookup (Cluster.Get) waits a fixed 5 s, which is
+// what a request stuck on a member that just died would cost; the
+// placement actor answers at once (the grain starts asynchronously), so a
+// short bound only makes a dead owner cost less before the next try.
+const activateTimeout = time.Second
+
+// pid returns the activation's PID: cached, or asked from the placement
+// actor of the member that owns the identity under the latest topology,
+// which activates the grain if needed (the request disthash's lookup
+// makes, with our bound); nil when no member is known yet or the owner
+// did not answer.
+func (g *grainClient) pid(kind, identity string, timeout time.Duration) *actor.PID {
 	if pid, ok := g.cl.PidCache.Get(identity, kind); ok && pid != nil {
 		return pid
 	}
-	pid := g.cl.Get(identity, kind)
-	if pid != nil {
-		g.cl.PidCache.Set(identity, kind, pid)
+	ci := cluster.NewClusterIdentity(identity, kind)
+	owner := g.owner.ownerOf(ci)
+	if owner == "" {
+		return nil
 	}
-	return pid
+	res, err := g.root.RequestFuture(actor.NewPID(owner, disthash.PartitionActivatorActorName),
+		&cluster.ActivationRequest{ClusterIdentity: ci}, timeout).Result()
+	if err != nil {
+		return nil
+	}
+	r, ok := res.(*cluster.ActivationResponse)
+	if !ok || r.Pid == nil {
+		return nil
+	}
+	g.cl.PidCache.Set(identity, kind, r.Pid)
+	return r.Pid
 }

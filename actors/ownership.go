@@ -24,10 +24,13 @@ type ownership struct {
 	rdv     *cluster.Rendezvous
 	members []*cluster.Member
 	self    func() string
+	// changed is closed (and replaced) on every topology change, so that
+	// callers waiting on a member can notice it left.
+	changed chan struct{}
 }
 
 func newOwnership(cl *cluster.Cluster) *ownership {
-	o := &ownership{self: cl.ActorSystem.Address}
+	o := &ownership{self: cl.ActorSystem.Address, changed: make(chan struct{})}
 	cl.ActorSystem.EventStream.Subscribe(func(ev any) {
 		t, ok := ev.(*cluster.ClusterTopology)
 		if !ok {
@@ -37,9 +40,46 @@ func newOwnership(cl *cluster.Cluster) *ownership {
 		r.UpdateMembers(t.Members)
 		o.mu.Lock()
 		o.rdv, o.members = r, t.Members
+		close(o.changed)
+		o.changed = make(chan struct{})
 		o.mu.Unlock()
 	})
 	return o
+}
+
+// watch returns a channel closed at the next topology change.
+func (o *ownership) watch() <-chan struct{} {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	return o.changed
+}
+
+// isMember reports whether addr is a member under the latest topology
+// (true before any topology is known).
+func (o *ownership) isMember(addr string) bool {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	if o.rdv == nil {
+		return true
+	}
+	for _, m := range o.members {
+		if m.Address() == addr {
+			return true
+		}
+	}
+	return false
+}
+
+// ownerOf is the address of the member that owns ci, "" when no topology
+// or no member of its kind is known yet.
+func (o *ownership) ownerOf(ci *cluster.ClusterIdentity) string {
+	o.mu.RLock()
+	r := o.rdv
+	o.mu.RUnlock()
+	if r == nil {
+		return ""
+	}
+	return r.GetByClusterIdentity(ci)
 }
 
 // owns reports whether this member owns kind/identity. Without a topology
