@@ -90,8 +90,8 @@ func TestClusterSurvivesSIGKILL(t *testing.T) {
 	if len(ids) == 0 || distinct != len(ids) || rows != len(ids) {
 		t.Errorf("accepted %d events, stored %d distinct in %d rows: want each exactly once", len(ids), distinct, rows)
 	}
-	if failover > 20*time.Second || probeFailed > 0 {
-		t.Errorf("the killed node's users were served again after %s with %d failures; want every user within 20s", failover, probeFailed)
+	if failover > 10*time.Second || probeFailed > 0 {
+		t.Errorf("the killed node's users were served again after %s with %d failures; want every user within 10s", failover, probeFailed)
 	}
 
 	// The schedule fires every minute: wait until a run due after the
