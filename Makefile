@@ -43,6 +43,14 @@ test: services ## Start the local services, then run every test (race detector o
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
 
+.PHONY: test-cluster
+test-cluster: services ## Run the cluster tests (real marquee processes on loopback) without the race detector: Proto.Actor's cluster code races
+	$(GO) test -count=1 -timeout 15m -run Cluster ./...
+
+.PHONY: bench-cluster
+bench-cluster: services ## Measure 1, 2 and 3 clustered nodes on this machine (throughput, CPU per node)
+	MARQUEE_CLUSTER_BENCH=1 $(GO) test -count=1 -v -timeout 15m -run TestClusterThroughput ./cmd/marquee/
+
 .PHONY: test-short
 test-short: ## Run the tests without the race detector
 	$(GO) test -count=1 ./...
@@ -174,3 +182,9 @@ image: ## Build the container image $(IMAGE) from deploy/Dockerfile (Docker with
 compose-keys: ## Make API keys for deploy/compose.yaml in deploy/secrets/ (hashes in api-keys.txt, secrets in *.key)
 	bash deploy/make-keys.sh deploy/secrets
 # --- end deployment ---
+
+.PHONY: proto
+proto: ## Regenerate the Go code of proto/ (protoc from Debian's protobuf-compiler, protoc-gen-go at go.mod's google.golang.org/protobuf version)
+	@command -v protoc >/dev/null || { echo "protoc missing: apt-get install -y protobuf-compiler"; exit 1; }
+	GOBIN=$(abspath $(LOCAL)/bin) GOFLAGS= $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$$($(GO) list -m -f '{{.Version}}' google.golang.org/protobuf)
+	PATH=$(abspath $(LOCAL)/bin):$$PATH protoc --proto_path=proto --go_out=proto --go_opt=paths=source_relative $$(cd proto && find . -name '*.proto' | sed 's|^\./||')

@@ -14,8 +14,8 @@ import (
 // Batching of analytics writes: a flush starts when this many records are
 // waiting or flushEvery has passed, one flush at a time.
 const (
-	flushAt     = 512
-	flushEvery  = 100 * time.Millisecond
+	flushAt    = 512
+	flushEvery = 100 * time.Millisecond
 	// recentLists are the served lists kept in memory for attributing
 	// feedback: about 5 MB, the last 10 s at 1,000 lists/s, where most
 	// clicks fall; feedback on older lists reads them from the store.

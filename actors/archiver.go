@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/marquee-recsys/marquee/ports"
+	pb "github.com/marquee-recsys/marquee/proto/marquee/clusterpb"
 	"github.com/marquee-recsys/marquee/telemetry"
 )
 
@@ -404,6 +405,14 @@ func removeOrphans(ctx context.Context, d ArchiverDeps, age time.Duration) (int,
 // Archive asks the archiver for a run now. While one is going on it
 // returns that run and started is false.
 func (s *System) Archive(ctx context.Context, reason string) (run ArchiveRun, started bool, err error) {
+	if s.cluster != nil && s.env.Archive != nil && s.env.Ledger != nil {
+		res, err := s.askArchiverGrain(ctx, &pb.Archive{Reason: reason})
+		if err != nil {
+			return ArchiveRun{}, false, err
+		}
+		r := res.(*pb.ArchiveAnswer)
+		return archiveRunFromPB(r.Run), r.Started, nil
+	}
 	res, err := s.ask(ctx, "archiver", &ArchiveRequest{Reason: reason})
 	if err != nil {
 		return ArchiveRun{}, false, err
@@ -415,6 +424,13 @@ func (s *System) Archive(ctx context.Context, reason string) (run ArchiveRun, st
 // ArchiveStatus returns the archiver's running or last run, the ones
 // before it and the next scheduled time.
 func (s *System) ArchiveStatus(ctx context.Context) (ArchiveStatus, error) {
+	if s.cluster != nil && s.env.Archive != nil && s.env.Ledger != nil {
+		res, err := s.askArchiverGrain(ctx, &pb.ArchiveStatusQuery{})
+		if err != nil {
+			return ArchiveStatus{}, err
+		}
+		return archiveStatusFromPB(res.(*pb.ArchiveStatus)), nil
+	}
 	res, err := s.ask(ctx, "archiver", &ArchiveStatusRequest{})
 	if err != nil {
 		return ArchiveStatus{}, err

@@ -21,4 +21,11 @@
 // and a request sent after an event was applied always sees it. All state
 // lives in the ports; an actor that is passivated, restarted or moved
 // reloads it on start.
+//
+// Clustered (Config.Cluster), user actors are grains of kind "user" placed
+// by Proto.Actor's disthash identity lookup, and the trainer (with the
+// scheduler) and the archiver are cluster singletons: grains with a fixed
+// identity that run those actors under the same local names on whichever
+// member owns them. Messages to grains are protobuf (package clusterpb).
+// docs/ARCHITECTURE.md, The cluster, says how and why.
 package actors

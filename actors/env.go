@@ -59,8 +59,16 @@ type Config struct {
 	TrainSchedule cron.Schedule
 	// Shards is the number of training shard actors (default GOMAXPROCS).
 	Shards int
+	// RemoteShards, clustered, sends each training block to a shard grain
+	// placed on the members in turn, so that training uses every node's
+	// cores (blocks too big for one message stay local).
+	RemoteShards bool
 	// Archiver tunes the archiver.
 	Archiver ArchiverConfig
+	// Cluster, when set, makes this system a cluster member: user actors
+	// become grains and the scheduler and archiver run once per cluster.
+	// Nil is a single node.
+	Cluster *ClusterConfig
 	// AnalyticsBuffer caps the analytics records waiting to be written;
 	// beyond it new ones are dropped and counted (default 100,000).
 	AnalyticsBuffer int
@@ -104,6 +112,11 @@ func (c Config) withDefaults() Config {
 	if c.AnalyticsBuffer <= 0 {
 		c.AnalyticsBuffer = 100_000
 	}
+	if c.Cluster != nil && c.Cluster.KeepaliveEvery <= 0 {
+		cc := *c.Cluster
+		cc.KeepaliveEvery = 2 * time.Second
+		c.Cluster = &cc
+	}
 	if c.Shards <= 0 {
 		c.Shards = runtime.GOMAXPROCS(0)
 	}
@@ -117,6 +130,23 @@ type env struct {
 	walker    *Walker
 	base      context.Context // ends when the system stops
 	analytics *actor.PID
+	root      *actor.RootContext
+	users     *actor.PID // the local router (single node)
+	// grains reaches user grains and singletons when clustered (nil on a
+	// single node); singletons are the kinds this member can host.
+	grains     *grainClient
+	singletons []string
+	owner      *ownership // nil on a single node: everything is owned here
+}
+
+// askUser sends msg to the user's actor (through the local router, or to
+// the user's grain wherever it runs) and returns a function that waits for
+// the answer. Callers send to many users first, then wait for all.
+func (e *env) askUser(msg userMessage, timeout time.Duration) func() (any, error) {
+	if e.grains != nil {
+		return e.askUserCluster(msg, timeout)
+	}
+	return e.root.RequestFuture(e.users, msg, timeout).Result
 }
 
 // msgCtx returns the context for the I/O of one message.

@@ -17,7 +17,6 @@ import (
 // consumer commits offsets only for stored events.
 type ingestActor struct {
 	env    *env
-	users  *actor.PID
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -28,11 +27,10 @@ func (a *ingestActor) Receive(c actor.Context) {
 	case *actor.Started:
 		ctx, cancel := context.WithCancel(a.env.base)
 		a.cancel, a.done = cancel, make(chan struct{})
-		root := c.ActorSystem().Root
 		go func() {
 			defer close(a.done)
 			if err := a.env.Consumer.Consume(ctx, func(_ context.Context, evs []domain.Interaction) error {
-				return dispatch(root, a.users, a.env, evs)
+				return dispatch(a.env, evs)
 			}); err != nil && !errors.Is(err, context.Canceled) {
 				a.env.Logger.Error("event consumer stopped", "err", err)
 			}
@@ -48,7 +46,7 @@ func (a *ingestActor) Receive(c actor.Context) {
 // dispatch applies one consumed batch through the user actors and returns
 // nil only when every event is stored. Each user's events go in one
 // message, in batch order; users proceed in parallel.
-func dispatch(root *actor.RootContext, users *actor.PID, e *env, evs []domain.Interaction) error {
+func dispatch(e *env, evs []domain.Interaction) error {
 	var order []domain.UserID
 	byUser := map[domain.UserID][]domain.Interaction{}
 	for _, ev := range evs {
@@ -57,16 +55,16 @@ func dispatch(root *actor.RootContext, users *actor.PID, e *env, evs []domain.In
 		}
 		byUser[ev.UserID] = append(byUser[ev.UserID], ev)
 	}
-	futures := make([]*actor.Future, len(order))
+	waits := make([]func() (any, error), len(order))
 	for i, u := range order {
-		futures[i] = root.RequestFuture(users, &applyEvents{User: u, Events: byUser[u]}, e.cfg.MessageTimeout)
+		waits[i] = e.askUser(&applyEvents{User: u, Events: byUser[u]}, e.cfg.MessageTimeout)
 	}
 	// Wait for every answer even if ctx ends: the user actors are still
 	// running (they stop after ingest), and a batch that completes can be
 	// committed instead of redelivered.
 	var errs []error
-	for i, f := range futures {
-		res, err := f.Result()
+	for i, wait := range waits {
+		res, err := wait()
 		if err != nil {
 			errs = append(errs, fmt.Errorf("user %s: %w", order[i], err))
 			continue

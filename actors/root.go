@@ -35,14 +35,16 @@ func (a *rootActor) Receive(c actor.Context) {
 		var err error
 		a.analytics, err = c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return &analyticsActor{env: a.env} }), "analytics")
 		a.must(err)
-		a.users, err = c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return newUsersActor(a.env) },
-			actor.WithSupervisor(userStrategy())), "users")
-		a.must(err)
-		if a.env.Training != nil {
+		clustered := a.env.grains != nil
+		if !clustered {
+			// Clustered, user actors are grains placed by the cluster.
+			a.users, err = c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return newUsersActor(a.env) },
+				actor.WithSupervisor(userStrategy())), "users")
+			a.must(err)
+		}
+		if a.env.Training != nil && !clustered { // clustered: a cluster singleton
 			trainer := c.Self().Id + "/trainer"
-			_, err = c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor {
-				return &trainerActor{env: a.env, pipeline: a.env.Training, nShards: a.env.cfg.Shards, hook: a.env.cfg.shardHook}
-			}, actor.WithSupervisor(shardStrategy{coordinator: c.ActorSystem().NewLocalPID(trainer)})), "trainer")
+			_, err = c.SpawnNamed(trainerProps(a.env, c.ActorSystem()), "trainer")
 			a.must(err)
 			if a.env.cfg.TrainSchedule != nil {
 				pid := c.ActorSystem().NewLocalPID(trainer)
@@ -52,18 +54,26 @@ func (a *rootActor) Receive(c actor.Context) {
 				a.must(err)
 			}
 		}
-		if a.env.Archive != nil && a.env.Ledger != nil {
+		if a.env.Archive != nil && a.env.Ledger != nil && !clustered { // clustered: a cluster singleton
 			_, err = c.SpawnNamed(NewArchiverProps(ArchiverDeps{Ledger: a.env.Ledger, Archive: a.env.Archive,
 				Logger: a.env.Logger.With("actor", "archiver"), Now: a.env.Now, Metrics: a.env.Metrics}, a.env.cfg.Archiver), "archiver")
 			a.must(err)
 		}
 		if a.env.Consumer != nil {
-			_, err = c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return &ingestActor{env: a.env, users: a.users} }), "ingest")
+			_, err = c.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return &ingestActor{env: a.env} }), "ingest")
 			a.must(err)
 		}
 	case *topology:
 		c.Respond(&topologyReply{users: a.users, analytics: a.analytics})
 	}
+}
+
+// trainerProps is the trainer coordinator, named marquee/trainer (under
+// the root on a single node, as a cluster singleton's actor clustered).
+func trainerProps(e *env, as *actor.ActorSystem) *actor.Props {
+	return actor.PropsFromProducer(func() actor.Actor {
+		return &trainerActor{env: e, pipeline: e.Training, nShards: e.cfg.Shards, hook: e.cfg.shardHook}
+	}, actor.WithSupervisor(shardStrategy{coordinator: as.NewLocalPID(rootName + "/trainer")}))
 }
 
 // must logs a spawn failure; names are fixed and unique under this parent,

@@ -42,6 +42,13 @@ func (s *schedulerActor) Receive(c actor.Context) {
 			s.timer.Stop()
 		}
 	case *schedulerTick:
+		if !s.env.owner.owns(trainerKind, trainerKind) {
+			// Clustered, and this activation is a stale duplicate: the
+			// owner's scheduler fires this one.
+			s.env.Logger.Info("scheduled training left to the member owning the scheduler", "due", m.at)
+			s.arm(c)
+			return
+		}
 		s.env.Logger.Info("scheduled training", "due", m.at)
 		c.Request(s.trainer, &TrainRequest{Reason: "cron"})
 		s.arm(c)

@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/cluster"
 
 	"github.com/marquee-recsys/marquee/domain"
 	"github.com/marquee-recsys/marquee/ports"
+	pb "github.com/marquee-recsys/marquee/proto/marquee/clusterpb"
 	"github.com/marquee-recsys/marquee/training"
 )
 
@@ -27,6 +29,11 @@ type System struct {
 	root   *actor.PID
 	users  *actor.PID
 	cancel context.CancelFunc
+	// cluster is the membership when clustered (nil on a single node);
+	// keeperDone ends the singletons' keepalive loop.
+	cluster    *cluster.Cluster
+	keeperDone chan struct{}
+	keeperWG   sync.WaitGroup
 
 	stopOnce sync.Once
 	stopErr  error
@@ -43,34 +50,53 @@ func Start(cfg Config, d Deps) (*System, error) {
 	cfg = cfg.withDefaults()
 	base, cancel := context.WithCancel(context.Background())
 	logger := d.Logger
-	as := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return logger.With("lib", "protoactor")
-	}))
+	libLogger := logger.With("lib", "protoactor")
+	if cfg.Cluster != nil {
+		libLogger = slog.New(quietHandler{libLogger.Handler(), slog.LevelWarn})
+	}
+	as := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return libLogger }))
 	e := &env{
 		Deps: d, cfg: cfg, base: base,
 		// Fixed names make the PID known before the child exists, so the
 		// env is complete (and immutable) before any actor reads it.
 		analytics: as.NewLocalPID(rootName + "/analytics"),
+		users:     as.NewLocalPID(rootName + "/users"),
+		root:      as.Root,
 		walker: &Walker{
 			Cache: d.Cache, Vectors: d.Vectors, Batch: d.Batch, Popular: d.Popular, Catalog: d.Catalog,
 			Metrics: d.Metrics, Logger: d.Logger, Now: d.Now,
 			Depth: cfg.Depth, TierTimeout: cfg.TierTimeout, CacheTTL: cfg.CacheTTL,
 		},
 	}
+	var cl *cluster.Cluster
+	if cfg.Cluster != nil {
+		var err error
+		if cl, err = startCluster(as, e, *cfg.Cluster); err != nil {
+			cancel()
+			as.Shutdown()
+			return nil, err
+		}
+	}
 	props := actor.PropsFromProducer(func() actor.Actor { return &rootActor{env: e} }, actor.WithSupervisor(rootStrategy()))
 	root, err := as.Root.SpawnNamed(props, rootName)
-	if err != nil {
-		cancel()
-		as.Shutdown()
-		return nil, fmt.Errorf("start root actor: %w", err)
+	if err == nil {
+		_, err = as.Root.RequestFuture(root, &topology{}, 5*time.Second).Result()
 	}
-	res, err := as.Root.RequestFuture(root, &topology{}, 5*time.Second).Result()
 	if err != nil {
 		cancel()
-		as.Shutdown()
+		if cl != nil {
+			_ = stopCluster(cl, logger)
+		} else {
+			as.Shutdown()
+		}
 		return nil, fmt.Errorf("start actor tree: %w", err)
 	}
-	return &System{as: as, env: e, root: root, users: res.(*topologyReply).users, cancel: cancel}, nil
+	s := &System{as: as, env: e, root: root, users: e.users, cancel: cancel, cluster: cl, keeperDone: make(chan struct{})}
+	if cl != nil && len(e.singletons) > 0 {
+		s.keeperWG.Add(1)
+		go s.keepSingletons(cfg.Cluster.KeepaliveEvery)
+	}
+	return s, nil
 }
 
 func (d Deps) validate() error {
@@ -108,12 +134,24 @@ func (s *System) Apply(ctx context.Context, events []domain.Interaction) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return dispatch(s.as.Root, s.users, s.env, events)
+	return dispatch(s.env, events)
 }
 
 // Train asks the trainer for a run. While one runs, it returns that job
 // and started is false.
 func (s *System) Train(ctx context.Context, reason string, opts training.Options) (job training.Job, started bool, err error) {
+	if s.cluster != nil && s.env.Training != nil {
+		msg := &pb.Train{Reason: reason}
+		if opts.Tune != nil {
+			msg.HasTune, msg.Tune = true, *opts.Tune
+		}
+		res, err := s.askTrainerGrain(ctx, msg)
+		if err != nil {
+			return training.Job{}, false, err
+		}
+		r := res.(*pb.TrainAnswer)
+		return jobFromPB(r.Job), r.Started, nil
+	}
 	res, err := s.ask(ctx, "trainer", &TrainRequest{Reason: reason, Options: opts})
 	if err != nil {
 		return training.Job{}, false, err
@@ -124,6 +162,14 @@ func (s *System) Train(ctx context.Context, reason string, opts training.Options
 
 // Job returns a training job by id (the running one or a recent one).
 func (s *System) Job(ctx context.Context, id string) (training.Job, bool, error) {
+	if s.cluster != nil && s.env.Training != nil {
+		res, err := s.askTrainerGrain(ctx, &pb.JobQuery{Id: id})
+		if err != nil {
+			return training.Job{}, false, err
+		}
+		r := res.(*pb.JobAnswer)
+		return jobFromPB(r.Job), r.Found, nil
+	}
 	res, err := s.ask(ctx, "trainer", &jobQuery{ID: id})
 	if err != nil {
 		return training.Job{}, false, err
@@ -135,12 +181,44 @@ func (s *System) Job(ctx context.Context, id string) (training.Job, bool, error)
 // Training returns the trainer's running (or last) job and the ones
 // before it, newest first.
 func (s *System) Training(ctx context.Context) (current *training.Job, recent []training.Job, err error) {
+	if s.cluster != nil && s.env.Training != nil {
+		res, err := s.askTrainerGrain(ctx, &pb.TrainingQuery{})
+		if err != nil {
+			return nil, nil, err
+		}
+		r := res.(*pb.TrainingAnswer)
+		if r.Current != nil {
+			j := jobFromPB(r.Current)
+			current = &j
+		}
+		for _, j := range r.Recent {
+			recent = append(recent, jobFromPB(j))
+		}
+		return current, recent, nil
+	}
 	res, err := s.ask(ctx, "trainer", &trainingQuery{})
 	if err != nil {
 		return nil, nil, err
 	}
 	st := res.(*TrainingStatus)
 	return st.Current, st.Recent, nil
+}
+
+// askTrainerGrain asks the cluster's trainer singleton, wherever it runs.
+func (s *System) askTrainerGrain(ctx context.Context, msg any) (any, error) {
+	timeout := 5 * time.Second
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = min(timeout, time.Until(dl))
+	}
+	res, err := s.env.grains.call(trainerKind, trainerKind, msg, timeout)
+	if err != nil {
+		return nil, fmt.Errorf("trainer did not answer: %w", err)
+	}
+	switch res.(type) {
+	case *pb.TrainAnswer, *pb.JobAnswer, *pb.TrainingAnswer:
+		return res, nil
+	}
+	return nil, fmt.Errorf("trainer answered %T: %w", res, ports.ErrUnavailable)
 }
 
 // ask requests from a child of the root by name.
@@ -172,8 +250,8 @@ func (s *System) request(ctx context.Context, msg userMessage) (any, error) {
 	if timeout <= 0 {
 		return nil, context.DeadlineExceeded
 	}
-	res, err := s.as.Root.RequestFuture(s.users, msg, timeout).Result()
-	if errors.Is(err, actor.ErrTimeout) {
+	res, err := s.env.askUser(msg, timeout)()
+	if errors.Is(err, actor.ErrTimeout) && !errors.Is(err, ports.ErrUnavailable) {
 		return nil, fmt.Errorf("user actor %s did not answer in %s: %w", msg.user(), timeout, ports.ErrUnavailable)
 	}
 	return res, err
@@ -190,8 +268,12 @@ func (s *System) Stop(ctx context.Context) error {
 }
 
 func (s *System) stop(ctx context.Context) error {
-	defer s.as.Shutdown()
 	defer s.cancel()
+	if s.cluster == nil {
+		defer s.as.Shutdown()
+	}
+	close(s.keeperDone)
+	s.keeperWG.Wait()
 	if s.env.Archive != nil && s.env.Ledger != nil {
 		// A run cut off mid-way leaves at most an orphan file, which the
 		// next run's cleanup removes.
@@ -212,7 +294,13 @@ func (s *System) stop(ctx context.Context) error {
 			return fmt.Errorf("stop ingest: %w", err)
 		}
 	}
-	if err := waitFuture(ctx, s.as.Root.PoisonFuture(s.users)); err != nil {
+	if s.cluster != nil {
+		// Leaving poisons the grains here (they flush to analytics) and
+		// shuts the actor system down; the actors below still stop.
+		if err := stopCluster(s.cluster, s.env.Logger); err != nil {
+			s.env.Logger.Warn("leaving the cluster failed", "err", err)
+		}
+	} else if err := waitFuture(ctx, s.as.Root.PoisonFuture(s.users)); err != nil {
 		return fmt.Errorf("stop user actors: %w", err)
 	}
 	if err := waitFuture(ctx, s.as.Root.PoisonFuture(s.env.analytics)); err != nil {

@@ -100,6 +100,10 @@ type trainRun struct {
 	lossParts  []float64
 	started    time.Time
 	phaseStart time.Time
+	// dst is the half-step's solved side; remote shards' rows land in it.
+	dst *als.Factors
+	// remoteBlocks counts the blocks solved by shard grains, by member.
+	remoteBlocks map[string]int
 }
 
 // Receive implements actor.Actor.
@@ -142,6 +146,8 @@ func (t *trainerActor) Receive(c actor.Context) {
 		t.begin(c, m.plan)
 	case *blockDone:
 		t.blockDone(c, m)
+	case *remoteBlockDone:
+		t.remoteDone(c, m)
 	case *finished:
 		if t.job == nil || t.job.ID != m.jobID {
 			return
@@ -164,7 +170,7 @@ func (t *trainerActor) start(c actor.Context, reason string, opts training.Optio
 	now := t.env.Now()
 	t.job = &training.Job{ID: "train-" + uuid.Must(uuid.NewV7()).String(), Reason: reason, State: training.JobRunning,
 		StartedAt: now, Timings: map[string]float64{}}
-	t.run = &trainRun{started: now}
+	t.run = &trainRun{started: now, remoteBlocks: map[string]int{}}
 	t.enterPhase(training.PhaseLoading)
 	t.env.Logger.Info("training started", "job", t.job.ID, "reason", reason)
 	ctx, cancel := context.WithCancel(t.env.base)
@@ -213,10 +219,15 @@ func (t *trainerActor) dispatch(c actor.Context, half string) {
 	}
 	gram := als.Gram(other)
 	spans := rowSpans(m, len(t.shards), p.Factors)
-	r.pending, r.lossParts = len(spans), make([]float64, len(spans))
+	r.pending, r.lossParts, r.dst = len(spans), make([]float64, len(spans)), dst
+	remote := t.env.grains != nil && t.env.cfg.RemoteShards
 	for i, sp := range spans {
-		c.Send(t.shards[i], &solveBlock{JobID: t.job.ID, Step: r.step, Block: i, Lo: sp[0], Hi: sp[1],
-			Dst: dst, M: m, Other: other, Gram: gram, Params: p, Loss: loss})
+		b := &solveBlock{JobID: t.job.ID, Step: r.step, Block: i, Lo: sp[0], Hi: sp[1],
+			Dst: dst, M: m, Other: other, Gram: gram, Params: p, Loss: loss}
+		if remote && t.sendRemote(c, b) {
+			continue
+		}
+		c.Send(t.shards[i], b)
 	}
 }
 
@@ -245,6 +256,9 @@ func (t *trainerActor) blockDone(c actor.Context, m *blockDone) {
 		r.fitUsers = r.users.Clone()
 		t.dispatch(c, "final")
 	case "final":
+		if len(r.remoteBlocks) > 0 {
+			t.env.Logger.Info("training blocks solved by shard grains", "job", t.job.ID, "blocks_by_member", fmt.Sprint(r.remoteBlocks))
+		}
 		t.finish(c)
 	}
 }

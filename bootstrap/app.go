@@ -92,7 +92,8 @@ func (a *App) start(ctx context.Context) error {
 		a.Logger.Warn("could not ensure the Kafka topic", "topic", cfg.KafkaTopic, "err", err)
 	}
 	// franz-go narrates every group join at info level; keep its warnings.
-	kopts := []kafka.Option{kafka.WithLogger(NewLogger(Config{LogLevel: max(cfg.LogLevel, slog.LevelWarn), LogFormat: cfg.LogFormat}).With("component", "kafka"))}
+	kopts := []kafka.Option{kafka.WithLogger(NewLogger(Config{LogLevel: max(cfg.LogLevel, slog.LevelWarn), LogFormat: cfg.LogFormat}).With("component", "kafka")),
+		kafka.WithSessionTimeout(cfg.KafkaSession), kafka.WithHeartbeatInterval(min(cfg.KafkaSession/3, 3*time.Second))}
 	pub, err := kafka.NewPublisher(brokers, cfg.KafkaTopic, kopts...)
 	if err != nil {
 		return fmt.Errorf("kafka publisher: %w", err)
@@ -138,6 +139,17 @@ func (a *App) start(ctx context.Context) error {
 	acfg.Archiver = archiverConfig(cfg, a.Stores)
 	// Popular movies are also kept in memory, the last resort when the
 	// database is down.
+	if cfg.Cluster.Clustered() {
+		if acfg.Cluster, err = actorsCluster(cfg.Cluster); err != nil {
+			return err
+		}
+		if cfg.RedisURL == "" {
+			a.Logger.Warn("clustered without MARQUEE_REDIS_URL: each node caches in its own memory, so a user's cached list may be stale after their grain moved")
+		}
+		if cfg.S3Endpoint == "" {
+			a.Logger.Warn("clustered without MARQUEE_S3_ENDPOINT: the archiver singleton writes to MARQUEE_ARCHIVE_DIR, which every node must share")
+		}
+	}
 	popular := actors.NewFallbackPopular(a.Stores.Popular, a.Logger)
 	if err := popular.Prime(ctx, time.Now()); err != nil {
 		a.Logger.Warn("no popular snapshot yet", "err", err)

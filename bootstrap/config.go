@@ -35,10 +35,11 @@ type Config struct {
 	RedisPrefix    string // MARQUEE_REDIS_PREFIX: prefix of every key (default marquee)
 	EfSearch       int    // MARQUEE_PGVECTOR_EF_SEARCH: HNSW candidate list size of the vector tier
 
-	KafkaBrokers    []string // MARQUEE_KAFKA_BROKERS; empty starts the embedded broker
-	KafkaTopic      string   // MARQUEE_KAFKA_TOPIC
-	KafkaGroup      string   // MARQUEE_KAFKA_GROUP
-	KafkaPartitions int32    // MARQUEE_KAFKA_PARTITIONS (embedded broker and topic creation)
+	KafkaBrokers    []string      // MARQUEE_KAFKA_BROKERS; empty starts the embedded broker
+	KafkaTopic      string        // MARQUEE_KAFKA_TOPIC
+	KafkaGroup      string        // MARQUEE_KAFKA_GROUP
+	KafkaPartitions int32         // MARQUEE_KAFKA_PARTITIONS (embedded broker and topic creation)
+	KafkaSession    time.Duration // MARQUEE_KAFKA_SESSION_TIMEOUT: how long the group waits for a silent member (a killed node) before reassigning its partitions
 
 	Demo      bool   // MARQUEE_DEMO: load the demo catalog, history and model at start
 	DemoUsers int    // MARQUEE_DEMO_USERS
@@ -48,6 +49,7 @@ type Config struct {
 	TrainTune          bool          // MARQUEE_TRAIN_TUNE: search hyperparameters on a validation split
 	TrainTuneBudget    time.Duration // MARQUEE_TRAIN_TUNE_BUDGET: time box of that search
 	TrainShards        int           // MARQUEE_TRAIN_SHARDS: training shard actors (default GOMAXPROCS)
+	TrainRemoteShards  bool          // MARQUEE_TRAIN_REMOTE_SHARDS: clustered, solve training blocks on every member
 	TrainSolver        string        // MARQUEE_TRAIN_SOLVER: cg or cholesky
 	TrainFactors       int           // MARQUEE_TRAIN_FACTORS: model dimension when the search is off
 	TrainIterations    int           // MARQUEE_TRAIN_ITERATIONS
@@ -84,6 +86,8 @@ type Config struct {
 	APIKeys     []auth.Key
 	RateLimit   auth.Limit // MARQUEE_RATE_LIMIT and MARQUEE_RATE_BURST: per key without its own, and per client address
 	InsecureDev bool       // MARQUEE_INSECURE_DEV: serve a non-embedded configuration without keys
+
+	Cluster ClusterConfig // MARQUEE_CLUSTER_*: membership of a Proto.Actor cluster (empty provider: a single node)
 }
 
 // DefaultRateLimit is the rate limit of a key that has none of its own,
@@ -116,6 +120,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		KafkaTopic:      r.str("MARQUEE_KAFKA_TOPIC", kafka.DefaultTopic),
 		KafkaGroup:      r.str("MARQUEE_KAFKA_GROUP", "marquee"),
 		KafkaPartitions: int32(r.integer("MARQUEE_KAFKA_PARTITIONS", 8, 1, 10000)),
+		KafkaSession:    r.duration("MARQUEE_KAFKA_SESSION_TIMEOUT", 45*time.Second),
 		DemoUsers:       r.integer("MARQUEE_DEMO_USERS", 2000, 1, 1_000_000),
 		Popularity:      domain.Popularity{HalfLife: r.duration("MARQUEE_POPULARITY_HALF_LIFE", 7*24*time.Hour)},
 		PassivateAfter:  r.duration("MARQUEE_PASSIVATE_AFTER", 10*time.Minute),
@@ -135,6 +140,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	c.AcceptUnknownMovies = r.boolean("MARQUEE_ACCEPT_UNKNOWN_MOVIES", false)
 	c.TrainTune = r.boolean("MARQUEE_TRAIN_TUNE", true)
+	c.TrainRemoteShards = r.boolean("MARQUEE_TRAIN_REMOTE_SHARDS", false)
 	c.S3TLS = r.boolean("MARQUEE_S3_TLS", false)
 	if v := strings.TrimSpace(getenv("MARQUEE_ARCHIVE_EVERY")); v == "off" {
 		c.ArchiveEvery = -1
@@ -192,6 +198,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.APIKeys = r.apiKeys()
 	c.RateLimit = r.rateLimit()
 	c.InsecureDev = r.boolean("MARQUEE_INSECURE_DEV", false)
+	c.Cluster = r.readCluster(c)
 	return c, errors.Join(r.errs...)
 }
 

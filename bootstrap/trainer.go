@@ -49,7 +49,7 @@ func archiverConfig(cfg Config, s Stores) actors.ArchiverConfig {
 
 // trainSchedule is the cron schedule of MARQUEE_TRAIN_CRON, nil when off.
 func trainSchedule(cfg Config) actors.Config {
-	ac := actors.Config{Shards: cfg.TrainShards}
+	ac := actors.Config{Shards: cfg.TrainShards, RemoteShards: cfg.TrainRemoteShards}
 	if cfg.TrainCron != "off" {
 		ac.TrainSchedule, _ = actors.ParseSchedule(cfg.TrainCron) // validated by LoadConfig
 	}

@@ -21,20 +21,6 @@ import (
 	"github.com/marquee-recsys/marquee/bootstrap"
 )
 
-// clusterEnv are the variables of the cluster mode being built on branch
-// `cluster` (issue 7, "Clustered Marquee"). The binary on this branch does
-// not read them yet, so the scan of bootstrap/ and cmd/ cannot find them;
-// the lead removes this allow-list when merging that branch, after which
-// the scan must find them like any other variable.
-var clusterEnv = []string{
-	"MARQUEE_CLUSTER_PROVIDER",
-	"MARQUEE_CLUSTER_NAME",
-	"MARQUEE_CLUSTER_BIND",
-	"MARQUEE_CLUSTER_ADVERTISE",
-	"MARQUEE_CLUSTER_SEEDS",
-	"MARQUEE_CLUSTER_AUTOMANAGE_PORT",
-}
-
 // envPattern is a MARQUEE_* variable name (no trailing underscore, so a
 // prefix such as "MARQUEE_" in a message is not taken for a name).
 var envPattern = regexp.MustCompile(`MARQUEE_[A-Z0-9]+(?:_[A-Z0-9]+)*`)
@@ -73,18 +59,15 @@ var binaryEnv = sync.OnceValues(func() (map[string]bool, error) {
 	return names, nil
 })
 
-// knownEnv is binaryEnv plus the cluster allow-list.
+// knownEnv is every MARQUEE_* name the binary reads (binaryEnv).
 func knownEnv(t *testing.T) map[string]bool {
 	t.Helper()
 	found, err := binaryEnv()
 	if err != nil {
 		t.Fatalf("scanning bootstrap/ and cmd/ for MARQUEE_* names: %v", err)
 	}
-	known := make(map[string]bool, len(found)+len(clusterEnv))
+	known := make(map[string]bool, len(found))
 	for n := range found {
-		known[n] = true
-	}
-	for _, n := range clusterEnv {
 		known[n] = true
 	}
 	return known
@@ -215,15 +198,12 @@ func checkImage(t *testing.T, where, image string) {
 	}
 }
 
-// loadConfig runs the binary's own configuration parser on env, without
-// the cluster variables it does not read yet, and with the keys file
-// replaced by keysFile (the path in env exists only inside a container).
+// loadConfig runs the binary's own configuration parser on env, with the
+// keys file replaced by keysFile (the path in env exists only inside a
+// container).
 func loadConfig(t *testing.T, where string, env map[string]string, keysFile string) bootstrap.Config {
 	t.Helper()
 	get := func(name string) string {
-		if slices.Contains(clusterEnv, name) {
-			return ""
-		}
 		if name == "MARQUEE_API_KEYS_FILE" && env[name] != "" {
 			return keysFile
 		}
