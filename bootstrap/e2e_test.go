@@ -230,9 +230,12 @@ func TestBadInputNeverReachesKafka(t *testing.T) {
 	}
 }
 
+// waitFor polls cond until it holds, failing the test after 30 s: far
+// beyond what any condition takes on an idle machine, so that a loaded CI
+// machine (an archive run took over 10 s there) slows a test, not fails it.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for: %s", what)
