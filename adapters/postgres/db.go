@@ -59,6 +59,9 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 		poolCfg.MaxConns = cfg.maxConns
 	}
 	poolCfg.AfterConnect = registerVector
+	if err := migrateWithoutTimeout(ctx, poolCfg, cfg); err != nil {
+		return nil, err
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
 	if err != nil {
 		return nil, wrap("connect", err)
@@ -71,16 +74,30 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 	return db, nil
 }
 
+// migrateWithoutTimeout applies the migrations on a pool of one
+// connection of its own, without the statement timeout meant for serving
+// (a migration may take longer, and on a loaded machine even creating the
+// tables took more than a 50 ms timeout). The serving pool opens after, so
+// its connections know the vector type the migration created.
+func migrateWithoutTimeout(ctx context.Context, poolCfg *pgxpool.Config, cfg config) error {
+	mc := poolCfg.Copy()
+	delete(mc.ConnConfig.RuntimeParams, "statement_timeout")
+	mc.MaxConns, mc.MinConns, mc.AfterConnect = 1, 0, nil
+	pool, err := pgxpool.NewWithConfig(ctx, mc)
+	if err != nil {
+		return wrap("connect", err)
+	}
+	defer pool.Close()
+	if err := pool.Ping(ctx); err != nil {
+		return wrap("connect", err)
+	}
+	return migrate(ctx, pool, cfg)
+}
+
 func open(ctx context.Context, pool *pgxpool.Pool, cfg config) (*DB, error) {
 	if err := pool.Ping(ctx); err != nil {
 		return nil, wrap("connect", err)
 	}
-	if err := migrate(ctx, pool, cfg); err != nil {
-		return nil, err
-	}
-	// Connections opened before the migration created the extension lack
-	// the vector codec: start afresh.
-	pool.Reset()
 	var version string
 	err := pool.QueryRow(ctx, `SELECT extversion FROM pg_extension WHERE extname = 'vector'`).Scan(&version)
 	switch {

@@ -31,7 +31,7 @@ const migrateLockID int64 = 0x4d41525155454531
 // do changes nothing, so every node may run it at start. Of opts only the
 // logger matters. A pool opened before the vector extension existed should
 // be Reset afterwards, so that new connections learn the vector type
-// (Open does this).
+// (Open migrates first, on a connection of its own, then opens its pool).
 func Migrate(ctx context.Context, pool *pgxpool.Pool, opts ...Option) error {
 	cfg, err := newConfig(opts)
 	if err != nil {
