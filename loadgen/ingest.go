@@ -143,7 +143,10 @@ func Ingest(ctx context.Context, c *Client, cfg IngestConfig, runID string) (Ing
 	res := IngestResult{Sent: sent.Load(), Accepted: accepted.Load(), PostSeconds: time.Since(start).Seconds()}
 	want := m0[metricApplied] + float64(res.Accepted)
 	var m1 map[string]float64
-	werr := waitFor(ctx, cfg.Drain, time.Millisecond, "accepted events applied", func(ctx context.Context) (bool, error) {
+	// Every 50 ms, not faster: each /metrics scrape costs the node a read
+	// of /proc (Prometheus' process collector), and polling every
+	// millisecond took a fifth of its CPU.
+	werr := waitFor(ctx, cfg.Drain, 50*time.Millisecond, "accepted events applied", func(ctx context.Context) (bool, error) {
 		var err error
 		m1, err = c.Metrics(ctx, metricApplied, metricAccepted, metricDuplicates)
 		return err == nil && m1[metricApplied] >= want, err
