@@ -18,7 +18,7 @@ var testNow = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 
 func openFixture(t *testing.T, dir string, opts ...Option) *Dataset {
 	t.Helper()
-	d, err := Open(filepath.Join("testdata", dir), append([]Option{WithNow(func() time.Time { return testNow })}, opts...)...)
+	d, err := Open(fixtureDir(t, dir), append([]Option{WithNow(func() time.Time { return testNow })}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestOpenDetectsLayout(t *testing.T) {
 		t.Error("missing directory accepted")
 	}
 	for _, ns := range []string{"", "ml_x", "ml-x", "a b", "0123456789012345678901234567890123"} {
-		if _, err := Open("testdata/ml100k", WithNamespace(ns)); err == nil {
+		if _, err := Open(fixtureDir(t, "ml100k"), WithNamespace(ns)); err == nil {
 			t.Errorf("namespace %q accepted", ns)
 		}
 	}
