@@ -56,22 +56,9 @@ func TestLoadClusterConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := LoadConfig(func(k string) string { return tt.env[k] })
-			if len(tt.wantErr) > 0 {
-				if err == nil {
-					t.Fatal("no error")
-				}
-				for _, w := range tt.wantErr {
-					if !strings.Contains(err.Error(), w) {
-						t.Errorf("error does not say %q: %v", w, err)
-					}
-				}
-				return
+			if c, ok := loadCase(t, tt.env, tt.wantErr); ok {
+				tt.check(t, c.Cluster)
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			tt.check(t, c.Cluster)
 		})
 	}
 }

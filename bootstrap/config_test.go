@@ -48,22 +48,9 @@ func TestLoadConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := LoadConfig(func(k string) string { return tt.env[k] })
-			if len(tt.wantErr) > 0 {
-				if err == nil {
-					t.Fatal("no error")
-				}
-				for _, w := range tt.wantErr {
-					if !strings.Contains(err.Error(), w) {
-						t.Errorf("error does not name %s: %v", w, err)
-					}
-				}
-				return
+			if c, ok := loadCase(t, tt.env, tt.wantErr); ok {
+				tt.check(t, c)
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			tt.check(t, c)
 		})
 	}
 }
@@ -211,4 +198,27 @@ func TestCheckAccess(t *testing.T) {
 			}
 		})
 	}
+}
+
+// loadCase loads env and, when wantErr is set, checks that loading failed
+// with an error naming each of wantErr. ok reports a configuration to
+// check further (loaded, and no error wanted).
+func loadCase(t *testing.T, env map[string]string, wantErr []string) (c Config, ok bool) {
+	t.Helper()
+	c, err := LoadConfig(func(k string) string { return env[k] })
+	if len(wantErr) > 0 {
+		if err == nil {
+			t.Fatal("no error")
+		}
+		for _, w := range wantErr {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("error does not name %s: %v", w, err)
+			}
+		}
+		return c, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, true
 }
