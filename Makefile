@@ -167,6 +167,22 @@ bench-load: build ## Start a node and load-test it with marquee bench (BENCH_ENV
 		kill -0 $$node 2>/dev/null || { tail -20 $(BIN)/bench-node.log; exit 1; }; sleep 1; \
 	done; \
 	$(BIN)/marquee bench -url http://$(BENCH_ADDR) $(BENCH_ARGS)
+
+# `make bench-tiers` runs, against the node at BENCH_URL, the scenarios of
+# BENCHMARKS.md "Over HTTP, per tier": each serving tier alone, freshness,
+# ingest, then all streams at once; Markdown on stdout.
+BENCH_URL ?= http://$(BENCH_ADDR)
+BENCH_ONE := -cache-rate 0 -vector-rate 0 -batch-rate 0 -popular-rate 0
+
+.PHONY: bench-tiers
+bench-tiers: build ## Run the per-tier, freshness and ingest scenarios of BENCHMARKS.md against the node at BENCH_URL
+	@set -e; b="$(BIN)/marquee bench -url $(BENCH_URL)"; \
+	for tier in "-cache-rate 1000" "-cache-rate 5000" "-vector-rate 100" "-batch-rate 100" "-popular-rate 200"; do \
+		$$b -runs 3 -duration 8s -scenario serving $(BENCH_ONE) $$tier; \
+	done; \
+	$$b -runs 3 -scenario freshness; \
+	$$b -runs 3 -scenario ingest -ingest-duration 10s; \
+	$$b -runs 1 -duration 8s -scenario serving -cache-rate 2000
 # --- end load generator ---
 
 # --- deployment images and stacks (deploy/) ---
