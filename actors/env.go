@@ -137,6 +137,9 @@ type env struct {
 	grains     *grainClient
 	singletons []string
 	owner      *ownership // nil on a single node: everything is owned here
+	// trust lists the users whose cached lists the HTTP goroutine may serve
+	// without asking their actor (see cacheTrust).
+	trust cacheTrust
 }
 
 // askUser sends msg to the user's actor (through the local router, or to

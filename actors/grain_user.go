@@ -73,7 +73,7 @@ func (g *userGrain) Receive(c actor.Context) {
 		g.last = time.Now()
 		ctx, cancel := g.env.msgCtx()
 		defer cancel()
-		c.Respond(recommendedToPB(g.recommend(ctx, c, int(m.N))))
+		c.Respond(recommendedToPB(g.recommend(ctx, int(m.N), m.SkipCache)))
 		g.leaveIfNotOwner(c)
 	case *idleCheck:
 		if time.Since(g.last) >= g.env.cfg.PassivateAfter {

@@ -31,6 +31,9 @@ type applied struct {
 type recommend struct {
 	User domain.UserID
 	N    int
+	// CacheFailed says the caller's own cache read just failed: the walk
+	// skips the cache instead of waiting for it a second time.
+	CacheFailed bool
 }
 
 func (m *recommend) user() domain.UserID { return m.User }

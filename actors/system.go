@@ -116,16 +116,6 @@ func (d Deps) validate() error {
 	return nil
 }
 
-// Recommend asks the user's actor for a list of n movies.
-func (s *System) Recommend(ctx context.Context, user domain.UserID, n int) (domain.Served, error) {
-	res, err := s.request(ctx, &recommend{User: user, N: n})
-	if err != nil {
-		return domain.Served{}, err
-	}
-	r := res.(*recommended)
-	return r.Served, r.Err
-}
-
 // Apply stores and applies events through their users' actors, exactly as
 // the ingest actor does for consumed batches. It returns once all are
 // stored. The embedded demo loader and tests use it; production events

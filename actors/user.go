@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/google/uuid"
 
 	"github.com/marquee-recsys/marquee/domain"
 	"github.com/marquee-recsys/marquee/domain/als"
@@ -51,6 +50,7 @@ func (a *userActor) Receive(c actor.Context) {
 			a.env.Logger.Warn("loading user state failed; will retry on next message", "user_id", a.id, "err", err)
 		}
 	case *actor.Restarting, *actor.Stopped:
+		a.env.trust.distrust(a.id, a)
 		a.env.Metrics.UserActors.Dec()
 	case *applyEvents:
 		ctx, cancel := a.env.msgCtx()
@@ -59,7 +59,7 @@ func (a *userActor) Receive(c actor.Context) {
 	case *recommend:
 		ctx, cancel := a.env.msgCtx()
 		defer cancel()
-		c.Respond(a.recommend(ctx, c, m.N))
+		c.Respond(a.recommend(ctx, m.N, m.CacheFailed))
 	}
 }
 
@@ -203,8 +203,10 @@ func (a *userActor) sync(ctx context.Context) error {
 	return nil
 }
 
-// invalidate drops the user's cached list, or marks the cache stale.
+// invalidate drops the user's cached list, or marks the cache stale. The
+// user leaves the cache trust until it succeeds (see cacheTrust).
 func (a *userActor) invalidate(ctx context.Context) {
+	a.env.trust.distrust(a.id, a)
 	if err := a.env.Cache.Invalidate(ctx, a.id); err != nil {
 		a.cacheStale = true
 		a.env.Metrics.TierErrors.WithLabelValues(string(domain.TierCache)).Inc()
@@ -212,6 +214,9 @@ func (a *userActor) invalidate(ctx context.Context) {
 		return
 	}
 	a.cacheStale = false
+	if a.loaded {
+		a.env.trust.trust(a.id, a)
+	}
 }
 
 // foldIn computes the exact ALS fold-in of the user's preferences against
@@ -258,7 +263,9 @@ func versionOf(sm *ServingModel) string {
 	return sm.Model.Version
 }
 
-func (a *userActor) recommend(ctx context.Context, c actor.Context, n int) *recommended {
+// recommend serves n movies; cacheFailed skips the cache (the caller's
+// read of it just failed).
+func (a *userActor) recommend(ctx context.Context, n int, cacheFailed bool) *recommended {
 	start := a.env.Now()
 	if !a.loaded {
 		if err := a.load(ctx); err != nil {
@@ -267,32 +274,26 @@ func (a *userActor) recommend(ctx context.Context, c actor.Context, n int) *reco
 			// reachable (a cached list, popular in memory at worst) rather
 			// than not at all, and load again on the next message.
 			a.env.Logger.Warn("serving without the user's history", "user_id", a.id, "err", err)
-			return a.serve(ctx, c, n, start, WalkRequest{User: a.id, N: n})
+			return a.serve(ctx, n, start, WalkRequest{User: a.id, N: n, SkipCache: cacheFailed})
 		}
 	}
 	vec, version := a.vector(ctx)
 	if a.cacheStale {
 		a.invalidate(ctx)
 	}
-	return a.serve(ctx, c, n, start, WalkRequest{User: a.id, N: n, Seen: a.seen, Vector: vec, ModelVersion: version, SkipCache: a.cacheStale})
+	return a.serve(ctx, n, start, WalkRequest{User: a.id, N: n, Seen: a.seen, Vector: vec, ModelVersion: version, SkipCache: a.cacheStale || cacheFailed})
 }
 
 // serve walks the tiers for req and records the served list.
-func (a *userActor) serve(ctx context.Context, c actor.Context, n int, start time.Time, req WalkRequest) *recommended {
+func (a *userActor) serve(ctx context.Context, n int, start time.Time, req WalkRequest) *recommended {
 	list, tier, err := a.env.walker.Walk(ctx, req)
 	if err != nil {
 		return &recommended{Err: fmt.Errorf("every tier failed for %s: %w: %w", a.id, ports.ErrUnavailable, err)}
 	}
-	id, err := uuid.NewV7()
+	s, err := a.env.served(a.id, list, tier, start, n)
 	if err != nil {
-		return &recommended{Err: fmt.Errorf("rec_log_id: %w", err)}
+		return &recommended{Err: err}
 	}
-	s := domain.Served{
-		RecLogID: id.String(), UserID: a.id, List: list, ServedBy: tier,
-		Latency: a.env.Now().Sub(start), ServedAt: start, Requested: n,
-	}
-	a.env.Metrics.RecsServed.WithLabelValues(string(tier)).Inc()
-	a.env.Metrics.TierLatency.WithLabelValues(string(tier)).Observe(s.Latency.Seconds())
-	c.Send(a.env.analytics, &served{s})
+	a.env.logServed(s)
 	return &recommended{Served: s}
 }

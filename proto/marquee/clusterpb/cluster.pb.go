@@ -256,9 +256,11 @@ func (x *Applied) GetError() string {
 // Recommend asks a user grain for a list of n movies. The answer is
 // Recommended.
 type Recommend struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	N             int32                  `protobuf:"varint,2,opt,name=n,proto3" json:"n,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	UserId string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	N      int32                  `protobuf:"varint,2,opt,name=n,proto3" json:"n,omitempty"`
+	// skip_cache: the caller's own read of the cache just failed.
+	SkipCache     bool `protobuf:"varint,3,opt,name=skip_cache,json=skipCache,proto3" json:"skip_cache,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -305,6 +307,13 @@ func (x *Recommend) GetN() int32 {
 		return x.N
 	}
 	return 0
+}
+
+func (x *Recommend) GetSkipCache() bool {
+	if x != nil {
+		return x.SkipCache
+	}
+	return false
 }
 
 // ScoredMovie is domain.ScoredMovie on the wire.
@@ -1691,10 +1700,12 @@ const file_marquee_clusterpb_cluster_proto_rawDesc = "" +
 	"\x06events\x18\x02 \x03(\v2\x1f.marquee.cluster.v1.InteractionR\x06events\";\n" +
 	"\aApplied\x12\x1a\n" +
 	"\binserted\x18\x01 \x01(\x05R\binserted\x12\x14\n" +
-	"\x05error\x18\x02 \x01(\tR\x05error\"2\n" +
+	"\x05error\x18\x02 \x01(\tR\x05error\"Q\n" +
 	"\tRecommend\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\f\n" +
-	"\x01n\x18\x02 \x01(\x05R\x01n\"T\n" +
+	"\x01n\x18\x02 \x01(\x05R\x01n\x12\x1d\n" +
+	"\n" +
+	"skip_cache\x18\x03 \x01(\bR\tskipCache\"T\n" +
 	"\vScoredMovie\x12\x19\n" +
 	"\bmovie_id\x18\x01 \x01(\tR\amovieId\x12\x14\n" +
 	"\x05score\x18\x02 \x01(\x01R\x05score\x12\x14\n" +

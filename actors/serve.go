@@ -1,0 +1,79 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/marquee-recsys/marquee/domain"
+	"github.com/marquee-recsys/marquee/ports"
+)
+
+// Recommend returns a list of n movies for the user. A cache hit for a
+// user in the cache trust is served here, in the caller's goroutine; every
+// other request goes to the user's actor, which walks the tiers.
+func (s *System) Recommend(ctx context.Context, user domain.UserID, n int) (domain.Served, error) {
+	cacheFailed := false
+	if s.env.trust.trusted(user) {
+		sv, err := s.env.serveCached(ctx, user, n)
+		if err == nil {
+			return sv, nil
+		}
+		cacheFailed = !errors.Is(err, ports.ErrNotFound)
+	}
+	res, err := s.request(ctx, &recommend{User: user, N: n, CacheFailed: cacheFailed})
+	if err != nil {
+		return domain.Served{}, err
+	}
+	r := res.(*recommended)
+	return r.Served, r.Err
+}
+
+// serveCached answers from the cache without the user's actor: the
+// request costs one cache read instead of two goroutine hand-offs and the
+// actor's mailbox. ErrNotFound means a miss (or a list too short for n);
+// another error means the cache failed and was counted as skipped.
+//
+// The user's seen movies are owned by the actor and not consulted: the
+// cache trust guarantees every cached list was written after the last
+// invalidation for a stored event (see cacheTrust).
+func (e *env) serveCached(ctx context.Context, user domain.UserID, n int) (domain.Served, error) {
+	start := e.Now()
+	list, _, err := e.walker.fromCache(ctx, WalkRequest{User: user, N: n})
+	if err != nil {
+		if !errors.Is(err, ports.ErrNotFound) {
+			e.walker.skip(ctx, domain.TierCache, user, err)
+		}
+		return domain.Served{}, err
+	}
+	s, err := e.served(user, list.Truncate(n), domain.TierCache, start, n)
+	if err != nil {
+		return domain.Served{}, err
+	}
+	e.logServed(s)
+	return s, nil
+}
+
+// served builds the record of a list served: a new rec_log_id and the
+// latency since start.
+func (e *env) served(user domain.UserID, list domain.RecList, tier domain.Tier, start time.Time, n int) (domain.Served, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return domain.Served{}, fmt.Errorf("rec_log_id: %w", err)
+	}
+	return domain.Served{
+		RecLogID: id.String(), UserID: user, List: list, ServedBy: tier,
+		Latency: e.Now().Sub(start), ServedAt: start, Requested: n,
+	}, nil
+}
+
+// logServed counts a served list and hands it to the analytics actor
+// (which never blocks the sender).
+func (e *env) logServed(s domain.Served) {
+	e.Metrics.RecsServed.WithLabelValues(string(s.ServedBy)).Inc()
+	e.Metrics.TierLatency.WithLabelValues(string(s.ServedBy)).Observe(s.Latency.Seconds())
+	e.root.Send(e.analytics, &served{s})
+}

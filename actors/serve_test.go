@@ -1,0 +1,149 @@
+package actors
+
+import (
+	"context"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/marquee-recsys/marquee/domain"
+	"github.com/marquee-recsys/marquee/ports"
+)
+
+// gatedLog blocks the append of one event until released, holding its
+// user's actor busy.
+type gatedLog struct {
+	ports.InteractionLog
+	eventID string
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *gatedLog) Append(ctx context.Context, ev domain.Interaction) (bool, error) {
+	if ev.EventID == g.eventID {
+		close(g.entered)
+		<-g.release
+	}
+	return g.InteractionLog.Append(ctx, ev)
+}
+
+// TestCacheHitsDoNotWaitForTheUserActor: once a user's actor has
+// invalidated the cache, a cached list is served without it, even while
+// it is busy storing an event; as soon as that event is stored and
+// applied, its movie is never served again.
+func TestCacheHitsDoNotWaitForTheUserActor(t *testing.T) {
+	t.Parallel()
+	gate := &gatedLog{entered: make(chan struct{}), release: make(chan struct{})}
+	f := newFixture(t, Config{}, func(d *Deps) { gate.InteractionLog = d.Log; d.Log = gate })
+	f.publishModel(t, "v1")
+	u := domain.UserID("user_fast")
+	if err := f.sys.Apply(testCtx(t), []domain.Interaction{event(u, "a0", domain.EventLike)}); err != nil {
+		t.Fatal(err)
+	}
+	if !f.sys.env.trust.trusted(u) {
+		t.Fatal("the actor invalidated the cache after its event but the user is not trusted")
+	}
+	first, err := f.sys.Recommend(testCtx(t), u, 3)
+	if err != nil || first.ServedBy != domain.TierVector {
+		t.Fatalf("first list: %s %v", first.ServedBy, err)
+	}
+
+	ev := event(u, first.List.Items[0].MovieID, domain.EventWatchComplete)
+	gate.eventID = ev.EventID
+	applied := make(chan error, 1)
+	go func() { applied <- f.sys.Apply(context.Background(), []domain.Interaction{ev}) }()
+	<-gate.entered
+
+	// The actor is blocked inside Append: only the caller's goroutine can answer.
+	ctx, cancel := context.WithTimeout(testCtx(t), 2*time.Second)
+	defer cancel()
+	hit, err := f.sys.Recommend(ctx, u, 3)
+	if err != nil || hit.ServedBy != domain.TierCache || !slices.Equal(movieIDs(hit.List), movieIDs(first.List)) {
+		t.Fatalf("while the actor is busy: %s %v %v", hit.ServedBy, movieIDs(hit.List), err)
+	}
+	if got := testutil.ToFloat64(f.deps.Metrics.RecsServed.WithLabelValues("cache")); got != 1 {
+		t.Fatalf("cache hits counted = %v, want 1", got)
+	}
+
+	close(gate.release)
+	if err := <-applied; err != nil {
+		t.Fatal(err)
+	}
+	after, err := f.sys.Recommend(testCtx(t), u, 3)
+	if err != nil || after.ServedBy != domain.TierVector || slices.Contains(movieIDs(after.List), ev.MovieID) {
+		t.Fatalf("after the event: %s %v %v", after.ServedBy, movieIDs(after.List), err)
+	}
+	waitFor(t, "the cache hit logged", func() bool {
+		s, err := f.analytics.ServedList(testCtx(t), hit.RecLogID)
+		return err == nil && s.ServedBy == domain.TierCache
+	})
+}
+
+// TestCacheTrustEndsWithTheActor: a passivated actor takes the user out
+// of the trust, so the next request reaches a new actor that reloads the
+// state and invalidates before any cached list is served again.
+func TestCacheTrustEndsWithTheActor(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{PassivateAfter: 30 * time.Millisecond})
+	f.seedPopular(t, 10)
+	u := domain.UserID("user_gone")
+	if err := f.sys.Apply(testCtx(t), []domain.Interaction{event(u, "m0", domain.EventView)}); err != nil {
+		t.Fatal(err)
+	}
+	if !f.sys.env.trust.trusted(u) {
+		t.Fatal("not trusted after the event")
+	}
+	waitFor(t, "user actor passivated", func() bool { return testutil.ToFloat64(f.deps.Metrics.UserActors) == 0 })
+	if f.sys.env.trust.trusted(u) {
+		t.Fatal("still trusted after the actor stopped")
+	}
+	if _, err := f.sys.Recommend(testCtx(t), u, 3); err != nil {
+		t.Fatal(err)
+	}
+	if !f.sys.env.trust.trusted(u) {
+		t.Fatal("the new actor served but the user is not trusted again")
+	}
+}
+
+// countingCache counts reads and fails them while down is set.
+type countingCache struct {
+	ports.RecommendationCache
+	down  atomic.Bool
+	reads atomic.Int64
+}
+
+func (c *countingCache) Get(ctx context.Context, u domain.UserID) (domain.RecList, uint64, error) {
+	c.reads.Add(1)
+	if c.down.Load() {
+		return domain.RecList{}, 0, errDown
+	}
+	return c.RecommendationCache.Get(ctx, u)
+}
+
+// TestFailedCacheReadIsNotRepeated: when the caller's read of the cache
+// fails, the actor's walk skips the cache rather than waiting for it again.
+func TestFailedCacheReadIsNotRepeated(t *testing.T) {
+	t.Parallel()
+	cc := &countingCache{}
+	f := newFixture(t, Config{}, func(d *Deps) { cc.RecommendationCache = d.Cache; d.Cache = cc })
+	f.seedPopular(t, 10)
+	u := domain.UserID("user_slow_cache")
+	if err := f.sys.Apply(testCtx(t), []domain.Interaction{event(u, "m0", domain.EventView)}); err != nil {
+		t.Fatal(err)
+	}
+	cc.down.Store(true)
+	before := cc.reads.Load()
+	s, err := f.sys.Recommend(testCtx(t), u, 3)
+	if err != nil || s.ServedBy != domain.TierPopular {
+		t.Fatalf("with the cache down: %s %v", s.ServedBy, err)
+	}
+	if n := cc.reads.Load() - before; n != 1 {
+		t.Fatalf("the cache was read %d times for one request, want 1", n)
+	}
+	if got := testutil.ToFloat64(f.deps.Metrics.TierErrors.WithLabelValues("cache")); got != 1 {
+		t.Fatalf("cache errors counted = %v, want 1", got)
+	}
+}
