@@ -2,6 +2,9 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -76,5 +79,74 @@ func TestAppendBatch(t *testing.T) {
 				t.Fatalf("re-appending: %v, %v; want nothing new", again, err)
 			}
 		})
+	}
+}
+
+// TestConcurrentWritesGroupCommitted: appends and profile puts from many
+// goroutines at once, merged into shared statements by the group commit,
+// store exactly what they would one by one: each event id is reported new
+// to exactly one caller, and every profile reads back as put.
+func TestConcurrentWritesGroupCommitted(t *testing.T) {
+	t.Parallel()
+	db := openTestDB(t)
+	ctx := testCtx(t)
+	log, profiles := db.Interactions(), db.Profiles()
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	const workers, perWorker = 32, 40
+	var newCount atomic.Int64
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			user := domain.UserID(fmt.Sprint("u", w))
+			for i := range perWorker {
+				// Worker w shares its odd events with worker w^1: two
+				// callers, possibly in one statement, for one id.
+				owner := w
+				if i%2 == 1 {
+					owner = w &^ 1
+				}
+				ev := domain.Interaction{EventID: fmt.Sprintf("e-%d-%d", owner, i), UserID: user, MovieID: domain.MovieID(fmt.Sprint("m", i)),
+					Type: domain.EventClick, Weight: 2, Time: at.Add(time.Duration(i) * time.Second), IngestedAt: at}
+				var ins []bool
+				var err error
+				if i%3 == 0 {
+					ins, err = log.AppendBatch(ctx, []domain.Interaction{ev, ev})
+				} else {
+					var one bool
+					one, err = log.Append(ctx, ev)
+					ins = []bool{one}
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for _, b := range ins {
+					if b {
+						newCount.Add(1)
+					}
+				}
+			}
+			p := domain.Profile{UserID: user, ModelVersion: "v1", InteractionCount: w, LastEventAt: at, UpdatedAt: at}
+			if w%2 == 0 {
+				p.Vector = []float32{float32(w), 1}
+			}
+			if err := profiles.Put(ctx, p); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	// Even events are each worker's own; odd ones are shared by a pair.
+	if want := int64(workers*perWorker/2 + workers/2*perWorker/2); newCount.Load() != want {
+		t.Fatalf("%d appends reported new, want %d (one per distinct event id)", newCount.Load(), want)
+	}
+	for w := range workers {
+		p, err := profiles.Get(ctx, domain.UserID(fmt.Sprint("u", w)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.InteractionCount != w || (w%2 == 0) != (p.Vector != nil) || (p.Vector != nil && p.Vector[0] != float32(w)) {
+			t.Fatalf("profile u%d = %+v", w, p)
+		}
 	}
 }

@@ -110,9 +110,13 @@ func open(ctx context.Context, pool *pgxpool.Pool, cfg config) (*DB, error) {
 	}
 	db := &DB{pool: pool, cfg: cfg, schema: cfg.schema, vectorVersion: version}
 	db.catalog = &Catalog{pool: pool}
-	db.profiles = &ProfileStore{pool: pool}
-	db.interactions = &InteractionLog{pool: pool}
-	db.popular = &PopularStore{pool: pool, pop: cfg.popularity}
+	// Writes on the ingest path are group-committed, each kind with up to
+	// a quarter of the pool (at least one) flushing at once, so that reads
+	// always find connections.
+	flushers := max(1, int(pool.Config().MaxConns)/4)
+	db.profiles = newProfileStore(pool, flushers)
+	db.interactions = newInteractionLog(pool, flushers)
+	db.popular = newPopularStore(pool, cfg.popularity, flushers)
 	db.batch = &BatchStore{pool: pool}
 	db.vectors = newVectorIndex(pool, cfg, versionAtLeast(version, 0, 8))
 	db.analytics = &Analytics{pool: pool}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,8 +19,21 @@ var _ ports.InteractionLog = (*InteractionLog)(nil)
 // InteractionLog is the hot table rt_user_interactions. Duplicates are
 // refused by the primary key on event_id, so Append is idempotent even
 // when several nodes append the same redelivered event at once.
+//
+// Appends are group-committed: the events of concurrent Append and
+// AppendBatch calls are inserted by one statement (see groupCommit).
 type InteractionLog struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	appends *groupCommit[[]domain.Interaction, []bool]
+}
+
+// groupLimit is how many calls one group commit merges at most.
+const groupLimit = 256
+
+func newInteractionLog(pool *pgxpool.Pool, flushers int) *InteractionLog {
+	l := &InteractionLog{pool: pool}
+	l.appends = newGroupCommit(flushers, groupLimit, l.appendGroup)
+	return l
 }
 
 const interactionColumns = "event_id, user_id, movie_id, event_type, value, weight, ts, rec_log_id, ingested_at"
@@ -29,6 +43,53 @@ const scanBatch = 5000
 
 // Append implements ports.InteractionLog.
 func (l *InteractionLog) Append(ctx context.Context, ev domain.Interaction) (bool, error) {
+	inserted, err := l.appends.do(ctx, []domain.Interaction{ev})
+	if err != nil {
+		return false, err
+	}
+	return inserted[0], nil
+}
+
+// AppendBatch implements ports.BatchAppender: it reports, for each event,
+// whether it was new; an event whose id is already stored, or repeated
+// earlier in evs, was not inserted. Rows are inserted in the order of evs.
+// User actors store a consumed message's events with it.
+func (l *InteractionLog) AppendBatch(ctx context.Context, evs []domain.Interaction) ([]bool, error) {
+	if len(evs) == 0 {
+		return nil, nil
+	}
+	return l.appends.do(ctx, evs)
+}
+
+// appendGroup stores the events of several calls with one statement and
+// splits the answer between them; as one call, they would be stored in
+// the same order with the same results.
+func (l *InteractionLog) appendGroup(ctx context.Context, calls [][]domain.Interaction) ([][]bool, error) {
+	all := calls[0]
+	if len(calls) > 1 {
+		all = slices.Concat(calls...)
+	}
+	var inserted []bool
+	if len(all) == 1 {
+		ins, err := l.appendOne(ctx, all[0])
+		if err != nil {
+			return nil, err
+		}
+		inserted = []bool{ins}
+	} else {
+		var err error
+		if inserted, err = l.appendMany(ctx, all); err != nil {
+			return nil, err
+		}
+	}
+	out := make([][]bool, len(calls))
+	for i, c := range calls {
+		out[i], inserted = inserted[:len(c):len(c)], inserted[len(c):]
+	}
+	return out, nil
+}
+
+func (l *InteractionLog) appendOne(ctx context.Context, ev domain.Interaction) (bool, error) {
 	var recLogID *string
 	if ev.RecLogID != "" {
 		recLogID = &ev.RecLogID
@@ -45,20 +106,9 @@ func (l *InteractionLog) Append(ctx context.Context, ev domain.Interaction) (boo
 	return tag.RowsAffected() == 1, nil
 }
 
-// AppendBatch stores events with one statement (one round trip and one
-// commit, whatever their number) and reports, for each, whether it was
-// new: an event whose id is already stored, or repeated earlier in evs,
-// was not inserted. Rows are inserted in the order of evs. User actors
-// store a consumed message's events with it; one commit per event was
-// what bounded ingestion on a synchronous-commit database.
-func (l *InteractionLog) AppendBatch(ctx context.Context, evs []domain.Interaction) ([]bool, error) {
-	if len(evs) == 1 {
-		ins, err := l.Append(ctx, evs[0])
-		if err != nil {
-			return nil, err
-		}
-		return []bool{ins}, nil
-	}
+// appendMany stores events with one statement (one round trip and one
+// commit, whatever their number) and reports which were new.
+func (l *InteractionLog) appendMany(ctx context.Context, evs []domain.Interaction) ([]bool, error) {
 	n := len(evs)
 	ids, users, movies, types := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	values, recLogIDs := make([]*float64, n), make([]*string, n)

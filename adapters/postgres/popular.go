@@ -20,38 +20,49 @@ var (
 // domain.Popularity) in table popular_movies, indexed by key descending,
 // so Top is a walk down the index that skips excluded movies: it never
 // starves and never sorts.
+//
+// Updates are group-committed: the events of concurrent Record and
+// RecordAll calls raise the keys in one statement (see groupCommit).
 type PopularStore struct {
-	pool *pgxpool.Pool
-	pop  domain.Popularity
+	pool    *pgxpool.Pool
+	pop     domain.Popularity
+	records *groupCommit[[]ports.PopularEvent, struct{}]
 }
 
-// Record implements ports.PopularStore. The key update is one atomic
-// upsert computing log(exp(a)+exp(b)) stably, as domain.AddLogKeys does:
+func newPopularStore(pool *pgxpool.Pool, pop domain.Popularity, flushers int) *PopularStore {
+	s := &PopularStore{pool: pool, pop: pop}
+	s.records = newGroupCommit(flushers, groupLimit, s.recordGroup)
+	return s
+}
+
+// Record implements ports.PopularStore.
+func (s *PopularStore) Record(ctx context.Context, movie domain.MovieID, w float64, t time.Time) error {
+	_, err := s.records.do(ctx, []ports.PopularEvent{{Movie: movie, Weight: w, Time: t}})
+	return err
+}
+
+// RecordAll implements ports.PopularBatchRecorder.
+func (s *PopularStore) RecordAll(ctx context.Context, evs []ports.PopularEvent) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	_, err := s.records.do(ctx, evs)
+	return err
+}
+
+// recordGroup raises the keys for the events of several calls at once:
+// they are summed per movie first (domain.PopularitySum, exact), then
+// every movie's key is raised by one atomic upsert that computes
+// log(exp(a)+exp(b)) stably, as domain.AddLogKeys does:
 // greatest(a,b) + ln(1 + exp(-|a-b|)), where the correction is skipped
 // once it is below double precision (PostgreSQL's exp() raises an error
 // rather than underflow to 0).
-func (s *PopularStore) Record(ctx context.Context, movie domain.MovieID, w float64, t time.Time) error {
-	term, ok := s.pop.Contribution(w, t)
-	if !ok {
-		return nil
-	}
-	_, err := s.pool.Exec(ctx, `
-		INSERT INTO popular_movies AS p (movie_id, key) VALUES ($1, $2)
-		ON CONFLICT (movie_id) DO UPDATE SET key =
-			greatest(p.key, excluded.key) + CASE WHEN abs(p.key - excluded.key) < 700
-				THEN ln(1 + exp(-abs(p.key - excluded.key))) ELSE 0 END`,
-		string(movie), term)
-	return wrap("popular record", err)
-}
-
-// RecordAll implements ports.PopularBatchRecorder: the events are summed
-// per movie first (domain.PopularitySum, exact), then every movie's key
-// is raised by one statement, so a user actor's message or an import batch
-// costs one commit.
-func (s *PopularStore) RecordAll(ctx context.Context, evs []ports.PopularEvent) error {
+func (s *PopularStore) recordGroup(ctx context.Context, calls [][]ports.PopularEvent) ([]struct{}, error) {
 	sum := s.pop.NewSum()
-	for _, ev := range evs {
-		sum.Add(ev.Movie, ev.Weight, ev.Time)
+	for _, evs := range calls {
+		for _, ev := range evs {
+			sum.Add(ev.Movie, ev.Weight, ev.Time)
+		}
 	}
 	var movies []string
 	var terms []float64
@@ -62,7 +73,7 @@ func (s *PopularStore) RecordAll(ctx context.Context, evs []ports.PopularEvent) 
 		return nil
 	})
 	if len(movies) == 0 {
-		return nil
+		return make([]struct{}, len(calls)), nil
 	}
 	// Rows are locked in movie order, the same in every statement, so two
 	// batches sharing movies wait for each other instead of deadlocking.
@@ -73,7 +84,10 @@ func (s *PopularStore) RecordAll(ctx context.Context, evs []ports.PopularEvent) 
 			greatest(p.key, excluded.key) + CASE WHEN abs(p.key - excluded.key) < 700
 				THEN ln(1 + exp(-abs(p.key - excluded.key))) ELSE 0 END`,
 		movies, terms)
-	return wrap("popular record all", err)
+	if err != nil {
+		return nil, wrap("popular record", err)
+	}
+	return make([]struct{}, len(calls)), nil
 }
 
 // Top implements ports.PopularStore. Equal keys are ordered by movie id,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,8 +18,17 @@ var _ ports.ProfileStore = (*ProfileStore)(nil)
 
 // ProfileStore keeps user profiles in table user_profiles. A profile
 // without a vector stores NULL (pgvector has no zero-dimension vectors).
+// Puts are group-committed: concurrent ones are upserted by one statement
+// (see groupCommit).
 type ProfileStore struct {
 	pool *pgxpool.Pool
+	puts *groupCommit[domain.Profile, struct{}]
+}
+
+func newProfileStore(pool *pgxpool.Pool, flushers int) *ProfileStore {
+	s := &ProfileStore{pool: pool}
+	s.puts = newGroupCommit(flushers, groupLimit, s.putGroup)
+	return s
 }
 
 const profileColumns = "user_id, preference_vector, model_version, interaction_count, last_event_at, updated_at"
@@ -46,14 +56,56 @@ func (s *ProfileStore) Get(ctx context.Context, user domain.UserID) (domain.Prof
 
 // Put implements ports.ProfileStore.
 func (s *ProfileStore) Put(ctx context.Context, p domain.Profile) error {
+	_, err := s.puts.do(ctx, p)
+	return err
+}
+
+const profileUpsert = `
+	ON CONFLICT (user_id) DO UPDATE SET
+		preference_vector = excluded.preference_vector, model_version = excluded.model_version,
+		interaction_count = excluded.interaction_count, last_event_at = excluded.last_event_at,
+		updated_at = excluded.updated_at`
+
+// putGroup upserts the profiles of several calls with one statement. A
+// user put twice keeps the later profile, as sequential puts would.
+func (s *ProfileStore) putGroup(ctx context.Context, ps []domain.Profile) ([]struct{}, error) {
+	done := make([]struct{}, len(ps))
+	if len(ps) == 1 {
+		_, err := s.pool.Exec(ctx, `INSERT INTO user_profiles (`+profileColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`+profileUpsert,
+			profileRow(ps[0])...)
+		if err != nil {
+			return nil, wrap("profile put", err)
+		}
+		return done, nil
+	}
+	last := make(map[domain.UserID]int, len(ps))
+	for i, p := range ps {
+		last[p.UserID] = i
+	}
+	n := len(last)
+	users, versions := make([]string, 0, n), make([]string, 0, n)
+	vecs, counts := make([]*pgvector.Vector, 0, n), make([]int64, 0, n)
+	lastEvents, updated := make([]time.Time, 0, n), make([]time.Time, 0, n)
+	for i, p := range ps {
+		if last[p.UserID] != i {
+			continue
+		}
+		var vec *pgvector.Vector
+		if len(p.Vector) > 0 {
+			v := pgvector.NewVector(p.Vector)
+			vec = &v
+		}
+		users, vecs, versions = append(users, string(p.UserID)), append(vecs, vec), append(versions, p.ModelVersion)
+		counts, lastEvents, updated = append(counts, int64(p.InteractionCount)), append(lastEvents, p.LastEventAt), append(updated, p.UpdatedAt)
+	}
 	_, err := s.pool.Exec(ctx, `
-		INSERT INTO user_profiles (`+profileColumns+`) VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (user_id) DO UPDATE SET
-			preference_vector = excluded.preference_vector, model_version = excluded.model_version,
-			interaction_count = excluded.interaction_count, last_event_at = excluded.last_event_at,
-			updated_at = excluded.updated_at`,
-		profileRow(p)...)
-	return wrap("profile put", err)
+		INSERT INTO user_profiles (`+profileColumns+`)
+		SELECT * FROM unnest($1::text[], $2::vector[], $3::text[], $4::bigint[], $5::timestamptz[], $6::timestamptz[])`+profileUpsert,
+		users, vecs, versions, counts, lastEvents, updated)
+	if err != nil {
+		return nil, wrap("profile put", err)
+	}
+	return done, nil
 }
 
 // PutTrained implements ports.ProfileStore: the profiles are copied into a
@@ -73,10 +125,7 @@ func (s *ProfileStore) PutTrained(ctx context.Context, ps []domain.Profile) erro
 		upsert: `
 			INSERT INTO user_profiles AS stored (` + profileColumns + `)
 			SELECT ` + profileColumns + ` FROM pg_temp.copy_user_profiles
-			ON CONFLICT (user_id) DO UPDATE SET
-				preference_vector = excluded.preference_vector, model_version = excluded.model_version,
-				interaction_count = excluded.interaction_count, last_event_at = excluded.last_event_at,
-				updated_at = excluded.updated_at
+			` + profileUpsert + `
 			WHERE stored.interaction_count <= excluded.interaction_count`,
 	})
 	return wrap("profile put trained", err)
