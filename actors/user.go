@@ -35,6 +35,11 @@ type userActor struct {
 	// down, or an earlier incarnation may have failed to invalidate): the
 	// cache is not read for this user until an invalidation succeeds.
 	cacheStale bool
+	// row is prefs translated for the serving model's folder, kept up to
+	// date event by event (nil until the first fold-in, after a load, and
+	// when an update failed): the fold-in after an event then costs no
+	// walk over the history's movie ids.
+	row *als.FoldRow
 }
 
 func newUserActor(id domain.UserID, e *env) *userActor { return &userActor{id: id, env: e} }
@@ -80,7 +85,7 @@ func (a *userActor) load(ctx context.Context) error {
 	if err != nil && !errors.Is(err, ports.ErrNotFound) {
 		return fmt.Errorf("profile: %w", err)
 	}
-	a.prefs, a.seen = domain.NewPreferences(), domain.MovieSet{}
+	a.prefs, a.seen, a.row = domain.NewPreferences(), domain.MovieSet{}, nil
 	for _, t := range archived {
 		a.prefs.AddTotal(t)
 		a.seen[t.MovieID] = struct{}{}
@@ -122,6 +127,9 @@ func (a *userActor) apply(ctx context.Context, c actor.Context, events []domain.
 		a.dirty = true
 		a.prefs.Add(ev)
 		a.seen[ev.MovieID] = struct{}{}
+		if a.row != nil && a.row.Set(ev.MovieID, a.prefs.Weights[ev.MovieID]) != nil {
+			a.row = nil // the next fold-in rebuilds it and reports the error
+		}
 		a.env.Metrics.EventsApplied.Inc()
 		popular = append(popular, ports.PopularEvent{Movie: ev.MovieID, Weight: ev.Weight, Time: ev.Time})
 		if ev.RecLogID != "" {
@@ -226,7 +234,14 @@ func (a *userActor) foldIn(sm *ServingModel) ([]float32, string) {
 		return nil, ""
 	}
 	start := time.Now()
-	vec, err := sm.Folder.FoldInMovies(a.prefs.Weights)
+	var err error
+	if a.row == nil || a.row.Folder() != sm.Folder {
+		a.row, err = sm.Folder.NewRow(a.prefs.Weights)
+	}
+	var vec []float32
+	if err == nil {
+		vec, err = a.row.FoldIn()
+	}
 	a.env.Metrics.FoldIn.Observe(time.Since(start).Seconds())
 	if err != nil {
 		if !errors.Is(err, als.ErrNoPreference) {

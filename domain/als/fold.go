@@ -1,11 +1,8 @@
 package als
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
-	"math"
-	"slices"
 	"sync"
 
 	"github.com/marquee-recsys/marquee/domain"
@@ -131,36 +128,11 @@ func FolderFromModel(m *domain.Model) (*ModelFolder, error) {
 // row, so the result is bit-reproducible and bit-identical to the trained
 // vector of the same history.
 func (f *ModelFolder) FoldInMovies(weights map[domain.MovieID]float64) ([]float32, error) {
-	s := f.pool.Get().(*solver)
-	defer f.pool.Put(s)
-	s.pairs = s.pairs[:0]
-	positive := false
-	for id, w := range weights {
-		i, ok := f.Index[id]
-		if !ok {
-			continue
-		}
-		if math.IsNaN(w) || math.IsInf(w, 0) || math.Abs(w) > math.MaxFloat32 {
-			return nil, fmt.Errorf("als: movie %q: weight %g is not a finite float32: %w", id, w, domain.ErrInvalid)
-		}
-		s.pairs = append(s.pairs, foldPair{i, float32(w)})
-		positive = positive || float32(w) > 0
+	r, err := f.NewRow(weights)
+	if err != nil {
+		return nil, err
 	}
-	if !positive {
-		return nil, ErrNoPreference
-	}
-	// The map gave the movies in random order.
-	slices.SortFunc(s.pairs, func(a, b foldPair) int { return cmp.Compare(a.item, b.item) })
-	s.idx, s.val = s.idx[:0], s.val[:0]
-	for _, e := range s.pairs {
-		s.idx = append(s.idx, e.item)
-		s.val = append(s.val, e.weight)
-	}
-	dst := make([]float32, f.K())
-	if err := s.solve(dst, s.idx, s.val, f.items, f.gram, f.params.Alpha, f.params.Lambda); err != nil {
-		return nil, fmt.Errorf("als: model %s: %w", f.Model.Version, err)
-	}
-	return dst, nil
+	return r.FoldIn()
 }
 
 // foldPair is one known movie of a history being folded in.

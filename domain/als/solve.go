@@ -55,10 +55,6 @@ type solver struct {
 	r, p, ap []float64
 	bs       []float64
 	gather   []float64
-	// Fold-in of a movie map: known movies, then as solve's arguments.
-	pairs []foldPair
-	idx   []int32
-	val   []float32
 }
 
 func newSolver(k int) *solver {
