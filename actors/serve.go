@@ -17,8 +17,8 @@ import (
 // other request goes to the user's actor, which walks the tiers.
 func (s *System) Recommend(ctx context.Context, user domain.UserID, n int) (domain.Served, error) {
 	cacheFailed := false
-	if s.env.trust.trusted(user) {
-		sv, err := s.env.serveCached(ctx, user, n)
+	if e := s.env.trust.entry(user); e != nil {
+		sv, err := s.env.serveCached(ctx, user, n, e)
 		if err == nil {
 			return sv, nil
 		}
@@ -32,29 +32,49 @@ func (s *System) Recommend(ctx context.Context, user domain.UserID, n int) (doma
 	return r.Served, r.Err
 }
 
-// serveCached answers from the cache without the user's actor: the
-// request costs one cache read instead of two goroutine hand-offs and the
-// actor's mailbox. ErrNotFound means a miss (or a list too short for n);
-// another error means the cache failed and was counted as skipped.
+// serveCached answers from the user's near copy or the cache, without the
+// user's actor: the request costs no round trip, or one cache read,
+// instead of two goroutine hand-offs and the actor's mailbox. ErrNotFound
+// means a miss (or a list too short for n); another error means the cache
+// failed and was counted as skipped.
 //
 // The user's seen movies are owned by the actor and not consulted: the
 // cache trust guarantees every cached list was written after the last
 // invalidation for a stored event (see cacheTrust).
-func (e *env) serveCached(ctx context.Context, user domain.UserID, n int) (domain.Served, error) {
+func (e *env) serveCached(ctx context.Context, user domain.UserID, n int, entry *trustEntry) (domain.Served, error) {
 	start := e.Now()
-	list, _, err := e.walker.fromCache(ctx, WalkRequest{User: user, N: n})
-	if err != nil {
-		if !errors.Is(err, ports.ErrNotFound) {
-			e.walker.skip(ctx, domain.TierCache, user, err)
+	list, ok := entry.nearList(n, start)
+	if !ok {
+		var err error
+		if list, err = e.fromCache(ctx, user, n, entry); err != nil {
+			return domain.Served{}, err
 		}
-		return domain.Served{}, err
 	}
-	s, err := e.served(user, list.Truncate(n), domain.TierCache, start, n)
+	s, err := e.served(user, list, domain.TierCache, start, n)
 	if err != nil {
 		return domain.Served{}, err
 	}
 	e.logServed(s)
 	return s, nil
+}
+
+// fromCache reads the user's list from the cache and keeps its head as
+// the entry's near copy.
+func (e *env) fromCache(ctx context.Context, user domain.UserID, n int, entry *trustEntry) (domain.RecList, error) {
+	tctx, cancel := context.WithTimeout(ctx, e.cfg.TierTimeout)
+	list, _, err := e.Cache.Get(tctx, user)
+	cancel()
+	if err != nil {
+		if !errors.Is(err, ports.ErrNotFound) {
+			e.walker.skip(ctx, domain.TierCache, user, err)
+		}
+		return domain.RecList{}, err
+	}
+	e.trust.remember(user, entry, list, e.cfg.CacheTTL)
+	if len(list.Items) < n {
+		return domain.RecList{}, ports.ErrNotFound
+	}
+	return list.Truncate(n), nil
 }
 
 // served builds the record of a list served: a new rec_log_id and the

@@ -147,3 +147,50 @@ func TestFailedCacheReadIsNotRepeated(t *testing.T) {
 		t.Fatalf("cache errors counted = %v, want 1", got)
 	}
 }
+
+// TestNearCopyAnswersWithoutACacheRead: the head of a list the actor just
+// computed answers the next requests with no cache round trip, until an
+// event or the cache TTL ends it.
+func TestNearCopyAnswersWithoutACacheRead(t *testing.T) {
+	t.Parallel()
+	cc := &countingCache{}
+	const ttl = 300 * time.Millisecond
+	f := newFixture(t, Config{CacheTTL: ttl}, func(d *Deps) { cc.RecommendationCache = d.Cache; d.Cache = cc })
+	f.publishModel(t, "v1")
+	u := domain.UserID("user_near")
+	if err := f.sys.Apply(testCtx(t), []domain.Interaction{event(u, "a0", domain.EventLike)}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := f.sys.Recommend(testCtx(t), u, 5)
+	if err != nil || first.ServedBy != domain.TierVector {
+		t.Fatalf("first list: %s %v", first.ServedBy, err)
+	}
+	reads := cc.reads.Load()
+	for n := 1; n <= 5; n++ {
+		s, err := f.sys.Recommend(testCtx(t), u, n)
+		if err != nil || s.ServedBy != domain.TierCache || !slices.Equal(movieIDs(s.List), movieIDs(first.List)[:n]) {
+			t.Fatalf("n=%d: %s %v %v", n, s.ServedBy, movieIDs(s.List), err)
+		}
+	}
+	if got := cc.reads.Load(); got != reads {
+		t.Fatalf("%d cache reads for lists the near copy holds", got-reads)
+	}
+
+	// An event ends the copy: the next list leaves the movie out.
+	watched := first.List.Items[0].MovieID
+	if err := f.sys.Apply(testCtx(t), []domain.Interaction{event(u, watched, domain.EventWatchComplete)}); err != nil {
+		t.Fatal(err)
+	}
+	after, err := f.sys.Recommend(testCtx(t), u, 5)
+	if err != nil || after.ServedBy != domain.TierVector || slices.Contains(movieIDs(after.List), watched) {
+		t.Fatalf("after the event: %s %v %v", after.ServedBy, movieIDs(after.List), err)
+	}
+
+	// So does the TTL, as it ends the cached list.
+	time.Sleep(ttl + 50*time.Millisecond)
+	reads = cc.reads.Load()
+	expired, err := f.sys.Recommend(testCtx(t), u, 5)
+	if err != nil || expired.ServedBy != domain.TierVector || cc.reads.Load() == reads {
+		t.Fatalf("after the TTL: %s %v, %d cache reads", expired.ServedBy, err, cc.reads.Load()-reads)
+	}
+}

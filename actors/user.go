@@ -296,7 +296,10 @@ func (a *userActor) recommend(ctx context.Context, n int, cacheFailed bool) *rec
 	if a.cacheStale {
 		a.invalidate(ctx)
 	}
-	return a.serve(ctx, n, start, WalkRequest{User: a.id, N: n, Seen: a.seen, Vector: vec, ModelVersion: version, SkipCache: a.cacheStale || cacheFailed})
+	return a.serve(ctx, n, start, WalkRequest{
+		User: a.id, N: n, Seen: a.seen, Vector: vec, ModelVersion: version, SkipCache: a.cacheStale || cacheFailed,
+		Cached: func(l domain.RecList) { a.env.trust.rememberOwn(a.id, a, l, a.env.cfg.CacheTTL) },
+	})
 }
 
 // serve walks the tiers for req and records the served list.

@@ -48,6 +48,8 @@ type WalkRequest struct {
 	// SkipCache bypasses the cache entirely (neither read nor written):
 	// the user's last invalidation may have been lost.
 	SkipCache bool
+	// Cached, when set, is told each list the walk caches (in full).
+	Cached func(domain.RecList)
 }
 
 // Walk returns the list (at most req.N items, none seen) and the tier that
@@ -83,6 +85,9 @@ func (w *Walker) Walk(ctx context.Context, req WalkRequest) (domain.RecList, dom
 				w.Logger.WarnContext(ctx, "caching recommendations failed", "user_id", req.User, "err", err)
 			}
 			cancel()
+			if req.Cached != nil {
+				req.Cached(list)
+			}
 		}
 		return list.Truncate(req.N), tier, nil
 	}
