@@ -74,6 +74,7 @@ func (g *userGrain) Receive(c actor.Context) {
 		ctx, cancel := g.env.msgCtx()
 		defer cancel()
 		c.Respond(recommendedToPB(g.recommend(ctx, int(m.N), m.SkipCache)))
+		g.runAfterReply()
 		g.leaveIfNotOwner(c)
 	case *idleCheck:
 		if time.Since(g.last) >= g.env.cfg.PassivateAfter {

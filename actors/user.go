@@ -35,6 +35,8 @@ type userActor struct {
 	// down, or an earlier incarnation may have failed to invalidate): the
 	// cache is not read for this user until an invalidation succeeds.
 	cacheStale bool
+	// afterReply holds work the current message does once it answered.
+	afterReply []func()
 	// row is prefs translated for the serving model's folder, kept up to
 	// date event by event (nil until the first fold-in, after a load, and
 	// when an update failed): the fold-in after an event then costs no
@@ -65,6 +67,7 @@ func (a *userActor) Receive(c actor.Context) {
 		ctx, cancel := a.env.msgCtx()
 		defer cancel()
 		c.Respond(a.recommend(ctx, m.N, m.CacheFailed))
+		a.runAfterReply()
 	}
 }
 
@@ -299,7 +302,18 @@ func (a *userActor) recommend(ctx context.Context, n int, cacheFailed bool) *rec
 	return a.serve(ctx, n, start, WalkRequest{
 		User: a.id, N: n, Seen: a.seen, Vector: vec, ModelVersion: version, SkipCache: a.cacheStale || cacheFailed,
 		Cached: func(l domain.RecList) { a.env.trust.rememberOwn(a.id, a, l, a.env.cfg.CacheTTL) },
+		Later:  func(f func()) { a.afterReply = append(a.afterReply, f) },
 	})
+}
+
+// runAfterReply runs (and forgets) the work the message left for after
+// its answer.
+func (a *userActor) runAfterReply() {
+	for _, f := range a.afterReply {
+		f()
+	}
+	clear(a.afterReply)
+	a.afterReply = a.afterReply[:0]
 }
 
 // serve walks the tiers for req and records the served list.

@@ -50,6 +50,11 @@ type WalkRequest struct {
 	SkipCache bool
 	// Cached, when set, is told each list the walk caches (in full).
 	Cached func(domain.RecList)
+	// Later, when set, is handed the caching of a computed list instead of
+	// the walk doing it before it returns: the user actor caches after it
+	// answered, so the request does not wait for the write (and the
+	// actor's next message still finds it done).
+	Later func(func())
 }
 
 // Walk returns the list (at most req.N items, none seen) and the tier that
@@ -80,13 +85,11 @@ func (w *Walker) Walk(ctx context.Context, req WalkRequest) (domain.RecList, dom
 		}
 		w.enrich(ctx, &list)
 		if cacheOK {
-			tctx, cancel := context.WithTimeout(ctx, w.TierTimeout)
-			if err := w.Cache.Put(tctx, req.User, gen, list, w.CacheTTL); err != nil {
-				w.Logger.WarnContext(ctx, "caching recommendations failed", "user_id", req.User, "err", err)
-			}
-			cancel()
-			if req.Cached != nil {
-				req.Cached(list)
+			put := func() { w.put(ctx, req, gen, list) }
+			if req.Later != nil {
+				req.Later(put)
+			} else {
+				put()
 			}
 		}
 		return list.Truncate(req.N), tier, nil
@@ -102,6 +105,18 @@ func (w *Walker) Walk(ctx context.Context, req WalkRequest) (domain.RecList, dom
 	list := domain.RecList{Items: items, Tier: domain.TierPopular, GeneratedAt: w.Now()}
 	w.enrich(ctx, &list)
 	return list, domain.TierPopular, nil
+}
+
+// put caches a computed list under gen.
+func (w *Walker) put(ctx context.Context, req WalkRequest, gen uint64, list domain.RecList) {
+	tctx, cancel := context.WithTimeout(ctx, w.TierTimeout)
+	defer cancel()
+	if err := w.Cache.Put(tctx, req.User, gen, list, w.CacheTTL); err != nil {
+		w.Logger.WarnContext(ctx, "caching recommendations failed", "user_id", req.User, "err", err)
+	}
+	if req.Cached != nil {
+		req.Cached(list)
+	}
 }
 
 // fromCache returns a cached list with enough unseen items, or ErrNotFound

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/marquee-recsys/marquee/actors"
+	"github.com/marquee-recsys/marquee/adapters/catalogcache"
 	"github.com/marquee-recsys/marquee/adapters/kafka"
 	"github.com/marquee-recsys/marquee/analytics"
 	"github.com/marquee-recsys/marquee/auth"
@@ -154,9 +155,15 @@ func (a *App) start(ctx context.Context) error {
 	if err := popular.Prime(ctx, time.Now()); err != nil {
 		a.Logger.Warn("no popular snapshot yet", "err", err)
 	}
+	// Every list served gets its titles from the catalog: in front of the
+	// database, movies are kept in process for a minute.
+	titles := a.Stores.Catalog
+	if cfg.DatabaseURL != "" {
+		titles = catalogcache.New(titles, catalogcache.DefaultTTL)
+	}
 	a.System, err = actors.Start(acfg, actors.Deps{
 		Log: a.Stores.Log, Profiles: a.Stores.Profiles, Cache: a.Stores.Cache, Vectors: a.Stores.Vectors,
-		Batch: a.Stores.Batch, Popular: popular, Catalog: a.Stores.Catalog, Analytics: a.Stores.Analytics,
+		Batch: a.Stores.Batch, Popular: popular, Catalog: titles, Analytics: a.Stores.Analytics,
 		Models: models, Consumer: consumer, Metrics: a.Metrics, Logger: a.Logger,
 		Training: NewPipeline(cfg, a.Stores, a.Logger), Archive: a.Stores.Archive, Ledger: a.Stores.Ledger,
 	})

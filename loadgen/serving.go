@@ -289,6 +289,16 @@ func prepareServing(ctx context.Context, c *Client, cfg ServingConfig, runID str
 				return nil
 			}
 			tier, err := c.Tier(ctx, u, cfg.N)
+			if err == nil && tier == StreamCache {
+				// Already neutral (an earlier run), so nothing was posted and
+				// the list cached then is still cached: one more dislike
+				// invalidates it.
+				if err := redislike(ctx, c, u, movies[0], "lg-"+runID+"-nz-"+u+"-again"); err != nil {
+					skip(err.Error())
+					return nil
+				}
+				tier, err = c.Tier(ctx, u, cfg.N)
+			}
 			if err != nil {
 				return err
 			}

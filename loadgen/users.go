@@ -139,3 +139,20 @@ func neutralize(ctx context.Context, c *Client, user string, maxHistory int, run
 	}
 	return nil, fmt.Errorf("user %s: history still weighs positively after 4 rounds of dislikes", user)
 }
+
+// redislike posts a dislike of a movie the user already dislikes (which
+// changes no preference but invalidates the user's cached list) and waits
+// until it is stored.
+func redislike(ctx context.Context, c *Client, user, movie, eventID string) error {
+	_, total, err := c.History(ctx, user, 1)
+	if err != nil {
+		return err
+	}
+	if _, err := c.Post(ctx, Event{EventID: eventID, UserID: user, MovieID: movie, Type: "dislike"}); err != nil {
+		return err
+	}
+	return waitFor(ctx, 30*time.Second, 5*time.Millisecond, "dislike of "+user+" applied", func(ctx context.Context) (bool, error) {
+		_, n, err := c.History(ctx, user, 1)
+		return n > total, err
+	})
+}
