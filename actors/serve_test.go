@@ -30,14 +30,29 @@ func (g *gatedLog) Append(ctx context.Context, ev domain.Interaction) (bool, err
 	return g.InteractionLog.Append(ctx, ev)
 }
 
+// gatedVectors blocks searches for more than limit movies until released.
+type gatedVectors struct {
+	ports.VectorIndex
+	limit   int
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *gatedVectors) Nearest(ctx context.Context, version string, q []float32, k int, exclude domain.MovieSet) ([]domain.ScoredMovie, error) {
+	if k > g.limit {
+		close(g.entered)
+		<-g.release
+	}
+	return g.VectorIndex.Nearest(ctx, version, q, k, exclude)
+}
+
 // TestCacheHitsDoNotWaitForTheUserActor: once a user's actor has
 // invalidated the cache, a cached list is served without it, even while
-// it is busy storing an event; as soon as that event is stored and
-// applied, its movie is never served again.
+// the actor is busy computing a longer list for the same user.
 func TestCacheHitsDoNotWaitForTheUserActor(t *testing.T) {
 	t.Parallel()
-	gate := &gatedLog{entered: make(chan struct{}), release: make(chan struct{})}
-	f := newFixture(t, Config{}, func(d *Deps) { gate.InteractionLog = d.Log; d.Log = gate })
+	gate := &gatedVectors{limit: 100, entered: make(chan struct{}), release: make(chan struct{})}
+	f := newFixture(t, Config{}, func(d *Deps) { gate.VectorIndex = d.Vectors; d.Vectors = gate })
 	f.publishModel(t, "v1")
 	u := domain.UserID("user_fast")
 	if err := f.sys.Apply(testCtx(t), []domain.Interaction{event(u, "a0", domain.EventLike)}); err != nil {
@@ -51,13 +66,16 @@ func TestCacheHitsDoNotWaitForTheUserActor(t *testing.T) {
 		t.Fatalf("first list: %s %v", first.ServedBy, err)
 	}
 
-	ev := event(u, first.List.Items[0].MovieID, domain.EventWatchComplete)
-	gate.eventID = ev.EventID
-	applied := make(chan error, 1)
-	go func() { applied <- f.sys.Apply(context.Background(), []domain.Interaction{ev}) }()
+	// A list longer than the cached one (19 movies) keeps the actor in a
+	// vector search.
+	gate.limit = 0
+	long := make(chan error, 1)
+	go func() {
+		_, err := f.sys.Recommend(context.Background(), u, 50)
+		long <- err
+	}()
 	<-gate.entered
 
-	// The actor is blocked inside Append: only the caller's goroutine can answer.
 	ctx, cancel := context.WithTimeout(testCtx(t), 2*time.Second)
 	defer cancel()
 	hit, err := f.sys.Recommend(ctx, u, 3)
@@ -67,19 +85,59 @@ func TestCacheHitsDoNotWaitForTheUserActor(t *testing.T) {
 	if got := testutil.ToFloat64(f.deps.Metrics.RecsServed.WithLabelValues("cache")); got != 1 {
 		t.Fatalf("cache hits counted = %v, want 1", got)
 	}
-
 	close(gate.release)
-	if err := <-applied; err != nil {
+	if err := <-long; err != nil {
 		t.Fatal(err)
-	}
-	after, err := f.sys.Recommend(testCtx(t), u, 3)
-	if err != nil || after.ServedBy != domain.TierVector || slices.Contains(movieIDs(after.List), ev.MovieID) {
-		t.Fatalf("after the event: %s %v %v", after.ServedBy, movieIDs(after.List), err)
 	}
 	waitFor(t, "the cache hit logged", func() bool {
 		s, err := f.analytics.ServedList(testCtx(t), hit.RecLogID)
 		return err == nil && s.ServedBy == domain.TierCache
 	})
+}
+
+// TestRequestsWaitForAnEventBeingStored: from the moment an event can be
+// read back, no list from before it is served: a request that arrives
+// while the user's actor stores it waits for the actor.
+func TestRequestsWaitForAnEventBeingStored(t *testing.T) {
+	t.Parallel()
+	gate := &gatedLog{entered: make(chan struct{}), release: make(chan struct{})}
+	f := newFixture(t, Config{}, func(d *Deps) { gate.InteractionLog = d.Log; d.Log = gate })
+	f.publishModel(t, "v1")
+	u := domain.UserID("user_storing")
+	if err := f.sys.Apply(testCtx(t), []domain.Interaction{event(u, "a0", domain.EventLike)}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := f.sys.Recommend(testCtx(t), u, 3)
+	if err != nil || first.ServedBy != domain.TierVector {
+		t.Fatalf("first list: %s %v", first.ServedBy, err)
+	}
+	ev := event(u, first.List.Items[0].MovieID, domain.EventWatchComplete)
+	gate.eventID = ev.EventID
+	applied := make(chan error, 1)
+	go func() { applied <- f.sys.Apply(context.Background(), []domain.Interaction{ev}) }()
+	<-gate.entered
+
+	served := make(chan domain.Served, 1)
+	go func() {
+		s, err := f.sys.Recommend(context.Background(), u, 3)
+		if err != nil {
+			t.Error(err)
+		}
+		served <- s
+	}()
+	select {
+	case s := <-served:
+		t.Fatalf("answered (%s %v) while the event was being stored", s.ServedBy, movieIDs(s.List))
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(gate.release)
+	if err := <-applied; err != nil {
+		t.Fatal(err)
+	}
+	s := <-served
+	if s.ServedBy != domain.TierVector || slices.Contains(movieIDs(s.List), ev.MovieID) {
+		t.Fatalf("after the event: %s %v", s.ServedBy, movieIDs(s.List))
+	}
 }
 
 // TestCacheTrustEndsWithTheActor: a passivated actor takes the user out

@@ -113,6 +113,10 @@ func (a *userActor) apply(ctx context.Context, c actor.Context, events []domain.
 			return &applied{Err: err}
 		}
 	}
+	// Out of the cache trust while events are being stored: from the moment
+	// an event can be read back until the cache is invalidated, a request
+	// must wait for this message rather than get a list from before it.
+	a.env.trust.distrust(a.id, a)
 	res := &applied{}
 	var stored []domain.Interaction
 	var popular []ports.PopularEvent
@@ -148,6 +152,10 @@ func (a *userActor) apply(ctx context.Context, c actor.Context, events []domain.
 	}
 	if !a.dirty && len(stored) > 0 {
 		a.recordFreshness(c, stored)
+	}
+	if !a.dirty && !a.cacheStale {
+		// Every stored event is reflected and invalidated (or none was new).
+		a.env.trust.trust(a.id, a)
 	}
 	return res
 }

@@ -140,8 +140,10 @@ func TestRedisStoppedMidTest(t *testing.T) {
 	waitFor(t, "a cache hit before the outage", func() bool { return getRecs(t, c, "user_1", 5).Tier == "cache" })
 
 	stop()
+	// The list may still come from the in-process copy of the cached one
+	// (exact until the user's next event), or from a lower tier.
 	r := getRecs(t, c, "user_1", 5) // fails the test unless 200
-	if r.Tier == "cache" || len(r.Items) != 5 {
+	if len(r.Items) != 5 {
 		t.Fatalf("with Redis down: tier %s, %d items", r.Tier, len(r.Items))
 	}
 	movie := r.Items[0].MovieID
@@ -157,8 +159,9 @@ func TestRedisStoppedMidTest(t *testing.T) {
 		}
 		return false
 	})
-	if r := getRecs(t, c, "user_1", 5); slices.Contains(ids(r), movie) {
-		t.Fatalf("a clicked movie is still recommended: %v", ids(r))
+	// The event's invalidation failed, so nothing cached may answer now.
+	if r := getRecs(t, c, "user_1", 5); slices.Contains(ids(r), movie) || r.Tier == "cache" {
+		t.Fatalf("after a click with Redis down: tier %s, %v", r.Tier, ids(r))
 	}
 	ready, err := c.GetReadyzWithResponse(context.Background())
 	if err != nil || ready.StatusCode() != http.StatusOK || ready.JSON200.Status != "degraded" {
