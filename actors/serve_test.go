@@ -53,17 +53,10 @@ func TestCacheHitsDoNotWaitForTheUserActor(t *testing.T) {
 	t.Parallel()
 	gate := &gatedVectors{limit: 100, entered: make(chan struct{}), release: make(chan struct{})}
 	f := newFixture(t, Config{}, func(d *Deps) { gate.VectorIndex = d.Vectors; d.Vectors = gate })
-	f.publishModel(t, "v1")
 	u := domain.UserID("user_fast")
-	if err := f.sys.Apply(testCtx(t), []domain.Interaction{event(u, "a0", domain.EventLike)}); err != nil {
-		t.Fatal(err)
-	}
+	first := f.likerServed(t, u, 3)
 	if !f.sys.env.trust.trusted(u) {
 		t.Fatal("the actor invalidated the cache after its event but the user is not trusted")
-	}
-	first, err := f.sys.Recommend(testCtx(t), u, 3)
-	if err != nil || first.ServedBy != domain.TierVector {
-		t.Fatalf("first list: %s %v", first.ServedBy, err)
 	}
 
 	// A list longer than the cached one (19 movies) keeps the actor in a
@@ -102,15 +95,8 @@ func TestRequestsWaitForAnEventBeingStored(t *testing.T) {
 	t.Parallel()
 	gate := &gatedLog{entered: make(chan struct{}), release: make(chan struct{})}
 	f := newFixture(t, Config{}, func(d *Deps) { gate.InteractionLog = d.Log; d.Log = gate })
-	f.publishModel(t, "v1")
 	u := domain.UserID("user_storing")
-	if err := f.sys.Apply(testCtx(t), []domain.Interaction{event(u, "a0", domain.EventLike)}); err != nil {
-		t.Fatal(err)
-	}
-	first, err := f.sys.Recommend(testCtx(t), u, 3)
-	if err != nil || first.ServedBy != domain.TierVector {
-		t.Fatalf("first list: %s %v", first.ServedBy, err)
-	}
+	first := f.likerServed(t, u, 3)
 	ev := event(u, first.List.Items[0].MovieID, domain.EventWatchComplete)
 	gate.eventID = ev.EventID
 	applied := make(chan error, 1)
@@ -214,15 +200,8 @@ func TestNearCopyAnswersWithoutACacheRead(t *testing.T) {
 	cc := &countingCache{}
 	const ttl = 300 * time.Millisecond
 	f := newFixture(t, Config{CacheTTL: ttl}, func(d *Deps) { cc.RecommendationCache = d.Cache; d.Cache = cc })
-	f.publishModel(t, "v1")
 	u := domain.UserID("user_near")
-	if err := f.sys.Apply(testCtx(t), []domain.Interaction{event(u, "a0", domain.EventLike)}); err != nil {
-		t.Fatal(err)
-	}
-	first, err := f.sys.Recommend(testCtx(t), u, 5)
-	if err != nil || first.ServedBy != domain.TierVector {
-		t.Fatalf("first list: %s %v", first.ServedBy, err)
-	}
+	first := f.likerServed(t, u, 5)
 	reads := cc.reads.Load()
 	for n := 1; n <= 5; n++ {
 		s, err := f.sys.Recommend(testCtx(t), u, n)
@@ -251,4 +230,19 @@ func TestNearCopyAnswersWithoutACacheRead(t *testing.T) {
 	if err != nil || expired.ServedBy != domain.TierVector || cc.reads.Load() == reads {
 		t.Fatalf("after the TTL: %s %v, %d cache reads", expired.ServedBy, err, cc.reads.Load()-reads)
 	}
+}
+
+// likerServed publishes the fixture's model, has u like a0 and returns
+// u's first list of n, which the vector tier must have computed.
+func (f *fixture) likerServed(t *testing.T, u domain.UserID, n int) domain.Served {
+	t.Helper()
+	f.publishModel(t, "v1")
+	if err := f.sys.Apply(testCtx(t), []domain.Interaction{event(u, "a0", domain.EventLike)}); err != nil {
+		t.Fatal(err)
+	}
+	first, err := f.sys.Recommend(testCtx(t), u, n)
+	if err != nil || first.ServedBy != domain.TierVector {
+		t.Fatalf("first list: %s %v", first.ServedBy, err)
+	}
+	return first
 }

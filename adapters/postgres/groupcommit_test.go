@@ -77,17 +77,25 @@ func queue(t *testing.T, gc *groupCommit[int, int], ctx context.Context, from, t
 	return res, errs, wg.Wait
 }
 
-func TestGroupCommitMergesQueuedCalls(t *testing.T) {
-	t.Parallel()
-	g := &gatedExec{}
-	gc := newGroupCommit(1, 100, g.exec)
+// behindHeld queues requests 1..to-1 behind a held batch, then releases
+// it and returns what each call got.
+func behindHeld(t *testing.T, gc *groupCommit[int, int], g *gatedExec, to int) ([]int, []error) {
+	t.Helper()
 	held := hold(t, gc, g)
-	res, errs, wait := queue(t, gc, context.Background(), 1, 51)
+	res, errs, wait := queue(t, gc, context.Background(), 1, to)
 	close(g.gate)
 	wait()
 	if err := <-held; err != nil {
 		t.Fatal(err)
 	}
+	return res, errs
+}
+
+func TestGroupCommitMergesQueuedCalls(t *testing.T) {
+	t.Parallel()
+	g := &gatedExec{}
+	gc := newGroupCommit(1, 100, g.exec)
+	res, errs := behindHeld(t, gc, g, 51)
 	for r := 1; r < 51; r++ {
 		if errs[r] != nil || res[r] != 2*r {
 			t.Fatalf("request %d: %d, %v", r, res[r], errs[r])
@@ -102,11 +110,7 @@ func TestGroupCommitHonoursItsLimit(t *testing.T) {
 	t.Parallel()
 	g := &gatedExec{}
 	gc := newGroupCommit(1, 8, g.exec)
-	held := hold(t, gc, g)
-	_, errs, wait := queue(t, gc, context.Background(), 1, 21)
-	close(g.gate)
-	wait()
-	<-held
+	_, errs := behindHeld(t, gc, g, 21)
 	for _, err := range errs {
 		if err != nil {
 			t.Fatal(err)
@@ -124,11 +128,7 @@ func TestGroupCommitIsolatesABadRequest(t *testing.T) {
 	t.Parallel()
 	g := &gatedExec{failOn: 7, errWrap: errors.New("constraint")}
 	gc := newGroupCommit(1, 100, g.exec)
-	held := hold(t, gc, g)
-	res, errs, wait := queue(t, gc, context.Background(), 1, 11)
-	close(g.gate)
-	wait()
-	<-held
+	res, errs := behindHeld(t, gc, g, 11)
 	for r := 1; r < 11; r++ {
 		if r == 7 {
 			if errs[r] == nil {
@@ -148,11 +148,7 @@ func TestGroupCommitFailsFastWhenUnavailable(t *testing.T) {
 	t.Parallel()
 	g := &gatedExec{failOn: 3, errWrap: ports.ErrUnavailable}
 	gc := newGroupCommit(1, 100, g.exec)
-	held := hold(t, gc, g)
-	_, errs, wait := queue(t, gc, context.Background(), 1, 11)
-	close(g.gate)
-	wait()
-	<-held
+	_, errs := behindHeld(t, gc, g, 11)
 	for r := 1; r < 11; r++ {
 		if !errors.Is(errs[r], ports.ErrUnavailable) {
 			t.Fatalf("request %d: %v, want unavailable", r, errs[r])
