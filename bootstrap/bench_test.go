@@ -34,7 +34,8 @@ func BenchmarkIngest(b *testing.B) {
 		batch := bc.batch
 		b.Run(fmt.Sprintf("batch=%d/model=%v", batch, bc.demo), func(b *testing.B) {
 			cfg, err := LoadConfig(func(k string) string {
-				return map[string]string{"MARQUEE_HTTP_ADDR": "127.0.0.1:0", "MARQUEE_DEMO": fmt.Sprint(bc.demo)}[k]
+				return map[string]string{"MARQUEE_HTTP_ADDR": "127.0.0.1:0", "MARQUEE_DEMO": fmt.Sprint(bc.demo),
+					"MARQUEE_RATE_LIMIT": "off"}[k] // a load test, from one client address
 			})
 			if err != nil {
 				b.Fatal(err)
