@@ -67,7 +67,9 @@ const profileUpsert = `
 		updated_at = excluded.updated_at`
 
 // putGroup upserts the profiles of several calls with one statement. A
-// user put twice keeps the later profile, as sequential puts would.
+// user put twice keeps the later profile, as sequential puts would. Rows
+// are locked in user order, as PutTrained locks them, so a group and a
+// training's publication wait for each other instead of deadlocking.
 func (s *ProfileStore) putGroup(ctx context.Context, ps []domain.Profile) ([]struct{}, error) {
 	done := make([]struct{}, len(ps))
 	if len(ps) == 1 {
@@ -100,7 +102,8 @@ func (s *ProfileStore) putGroup(ctx context.Context, ps []domain.Profile) ([]str
 	}
 	_, err := s.pool.Exec(ctx, `
 		INSERT INTO user_profiles (`+profileColumns+`)
-		SELECT * FROM unnest($1::text[], $2::vector[], $3::text[], $4::bigint[], $5::timestamptz[], $6::timestamptz[])`+profileUpsert,
+		SELECT * FROM unnest($1::text[], $2::vector[], $3::text[], $4::bigint[], $5::timestamptz[], $6::timestamptz[])
+		ORDER BY 1`+profileUpsert,
 		users, vecs, versions, counts, lastEvents, updated)
 	if err != nil {
 		return nil, wrap("profile put", err)
@@ -124,7 +127,7 @@ func (s *ProfileStore) PutTrained(ctx context.Context, ps []domain.Profile) erro
 		row:     func(i int) ([]any, error) { return profileRow(ps[i]), nil },
 		upsert: `
 			INSERT INTO user_profiles AS stored (` + profileColumns + `)
-			SELECT ` + profileColumns + ` FROM pg_temp.copy_user_profiles
+			SELECT ` + profileColumns + ` FROM pg_temp.copy_user_profiles ORDER BY user_id
 			` + profileUpsert + `
 			WHERE stored.interaction_count <= excluded.interaction_count`,
 	})
