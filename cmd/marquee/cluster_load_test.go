@@ -94,14 +94,24 @@ func (l *clusterLoad) worker() {
 					"movie_id": fmt.Sprint("m", rand.IntN(300)), "type": "click"})
 			}
 			body, _ := json.Marshal(map[string]any{"events": evs})
-			req, _ := http.NewRequest(http.MethodPost, base+"/api/events", bytes.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			// The events carry ids, so a resend is harmless; saying so lets
-			// net/http resend a request whose pooled keep-alive connection
-			// turns out to belong to a node that restarted (it then fails
-			// with EOF before any answer), as a production client would.
-			req.Header.Set("Idempotency-Key", fmt.Sprint("batch-", n))
-			resp, err := client.Do(req)
+			post := func() (*http.Response, error) {
+				req, _ := http.NewRequest(http.MethodPost, base+"/api/events", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				// The events carry ids, so a resend is harmless; saying so lets
+				// net/http resend a request whose pooled keep-alive connection
+				// turns out to belong to a node that restarted (it then fails
+				// with EOF before any answer), as a production client would.
+				req.Header.Set("Idempotency-Key", fmt.Sprint("batch-", n))
+				return client.Do(req)
+			}
+			resp, err := post()
+			if err != nil {
+				// A connection a stopping node closed as the request went out
+				// (not one net/http could resend by itself): a client resends
+				// the batch once, which stores nothing twice.
+				time.Sleep(20 * time.Millisecond)
+				resp, err = post()
+			}
 			r.ok, r.err = outcome(resp, err, http.StatusAccepted)
 			if r.ok {
 				l.mu.Lock()
