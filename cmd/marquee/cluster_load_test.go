@@ -94,7 +94,7 @@ func (l *clusterLoad) worker() {
 					"movie_id": fmt.Sprint("m", rand.IntN(300)), "type": "click"})
 			}
 			body, _ := json.Marshal(map[string]any{"events": evs})
-			post := func() (*http.Response, error) {
+			post := func(base string) (*http.Response, error) {
 				req, _ := http.NewRequest(http.MethodPost, base+"/api/events", bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				// The events carry ids, so a resend is harmless; saying so lets
@@ -104,14 +104,7 @@ func (l *clusterLoad) worker() {
 				req.Header.Set("Idempotency-Key", fmt.Sprint("batch-", n))
 				return client.Do(req)
 			}
-			resp, err := post()
-			if err != nil {
-				// A connection a stopping node closed as the request went out
-				// (not one net/http could resend by itself): a client resends
-				// the batch once, which stores nothing twice.
-				time.Sleep(20 * time.Millisecond)
-				resp, err = post()
-			}
+			resp, err := l.send(n, base, post)
 			r.ok, r.err = outcome(resp, err, http.StatusAccepted)
 			if r.ok {
 				l.mu.Lock()
@@ -119,7 +112,10 @@ func (l *clusterLoad) worker() {
 				l.mu.Unlock()
 			}
 		} else {
-			resp, err := client.Get(fmt.Sprintf("%s/api/recommendations?user_id=cu%d&n=5", base, rand.IntN(l.users)))
+			user := rand.IntN(l.users)
+			resp, err := l.send(n, base, func(base string) (*http.Response, error) {
+				return client.Get(fmt.Sprintf("%s/api/recommendations?user_id=cu%d&n=5", base, user))
+			})
 			r.ok, r.err = outcome(resp, err, http.StatusOK)
 		}
 		r.end = time.Now()
@@ -127,6 +123,20 @@ func (l *clusterLoad) worker() {
 		l.results = append(l.results, r)
 		l.mu.Unlock()
 	}
+}
+
+// send runs req against base and, after a transport error, once more
+// against the next node that is up. A node picked just before it was
+// marked stopping may close the connection as the request goes out, a case
+// net/http does not resend by itself; a client with several endpoints (or
+// a load balancer) resends to another, and the requests here are safe to
+// repeat (events carry ids).
+func (l *clusterLoad) send(n int64, base string, req func(base string) (*http.Response, error)) (*http.Response, error) {
+	resp, err := req(base)
+	if j := l.pick(n + 1); err != nil && j >= 0 {
+		resp, err = req(l.c.nodes[j].base())
+	}
+	return resp, err
 }
 
 func outcome(resp *http.Response, err error, want int) (bool, string) {
