@@ -61,9 +61,7 @@ func (e *env) serveCached(ctx context.Context, user domain.UserID, n int, entry 
 // fromCache reads the user's list from the cache and keeps its head as
 // the entry's near copy.
 func (e *env) fromCache(ctx context.Context, user domain.UserID, n int, entry *trustEntry) (domain.RecList, error) {
-	tctx, cancel := context.WithTimeout(ctx, e.cfg.TierTimeout)
-	list, _, err := e.Cache.Get(tctx, user)
-	cancel()
+	list, _, err := e.walker.cached(ctx, user)
 	if err != nil {
 		if !errors.Is(err, ports.ErrNotFound) {
 			e.walker.skip(ctx, domain.TierCache, user, err)

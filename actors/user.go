@@ -153,8 +153,9 @@ func (a *userActor) apply(ctx context.Context, c actor.Context, events []domain.
 	if !a.dirty && len(stored) > 0 {
 		a.recordFreshness(c, stored)
 	}
-	if !a.dirty && !a.cacheStale {
-		// Every stored event is reflected and invalidated (or none was new).
+	if !a.dirty && !a.cacheStale && !a.env.trust.trusted(a.id) {
+		// Every stored event is reflected and invalidated (or none was new):
+		// back in the trust, unless the invalidation already did it.
 		a.env.trust.trust(a.id, a)
 	}
 	return res

@@ -119,12 +119,17 @@ func (w *Walker) put(ctx context.Context, req WalkRequest, gen uint64, list doma
 	}
 }
 
+// cached reads the user's cached list, within the tier timeout.
+func (w *Walker) cached(ctx context.Context, user domain.UserID) (domain.RecList, uint64, error) {
+	tctx, cancel := context.WithTimeout(ctx, w.TierTimeout)
+	defer cancel()
+	return w.Cache.Get(tctx, user)
+}
+
 // fromCache returns a cached list with enough unseen items, or ErrNotFound
 // and the generation to cache under.
 func (w *Walker) fromCache(ctx context.Context, req WalkRequest) (domain.RecList, uint64, error) {
-	tctx, cancel := context.WithTimeout(ctx, w.TierTimeout)
-	defer cancel()
-	list, gen, err := w.Cache.Get(tctx, req.User)
+	list, gen, err := w.cached(ctx, req.User)
 	if err != nil {
 		return list, gen, err
 	}

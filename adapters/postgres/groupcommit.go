@@ -44,6 +44,9 @@ type groupCall[Req, Res any] struct {
 	done chan struct{}
 }
 
+// groupLimit is how many calls one group commit of a store merges at most.
+const groupLimit = 256
+
 // newGroupCommit returns a group commit running at most flushers batches
 // at once, of at most limit requests each.
 func newGroupCommit[Req, Res any](flushers, limit int, exec func(context.Context, []Req) ([]Res, error)) *groupCommit[Req, Res] {

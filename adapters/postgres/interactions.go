@@ -27,9 +27,6 @@ type InteractionLog struct {
 	appends *groupCommit[[]domain.Interaction, []bool]
 }
 
-// groupLimit is how many calls one group commit merges at most.
-const groupLimit = 256
-
 func newInteractionLog(pool *pgxpool.Pool, flushers int) *InteractionLog {
 	l := &InteractionLog{pool: pool}
 	l.appends = newGroupCommit(flushers, groupLimit, l.appendGroup)
