@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/marquee-recsys/marquee/ports"
@@ -34,6 +35,11 @@ type groupCommit[Req, Res any] struct {
 
 	mu      sync.Mutex
 	pending []*groupCall[Req, Res]
+
+	// emptyTakes counts takes that found the queue empty: a flusher whose
+	// own request another flusher had taken. Each costs a lock and a
+	// slot; tests check that a waiter never spins on them.
+	emptyTakes atomic.Int64
 }
 
 type groupCall[Req, Res any] struct {
@@ -69,8 +75,15 @@ func (g *groupCommit[Req, Res]) do(ctx context.Context, req Req) (Res, error) {
 		case <-c.done:
 			return c.res, c.err
 		case g.slots <- struct{}{}:
-			g.flushUntil(c)
+			taken := g.flushUntil(c)
 			<-g.slots
+			if taken {
+				// Another flusher holds c and runs it to its end: wait
+				// for that instead of taking slots and empty queues
+				// until it is done.
+				<-c.done
+				return c.res, c.err
+			}
 		case <-ctx.Done():
 			if g.withdraw(c) {
 				var zero Res
@@ -82,17 +95,19 @@ func (g *groupCommit[Req, Res]) do(ctx context.Context, req Req) (Res, error) {
 	}
 }
 
-// flushUntil runs batches from the queue until c is done.
-func (g *groupCommit[Req, Res]) flushUntil(c *groupCall[Req, Res]) {
+// flushUntil runs batches from the queue until c is done, or reports
+// that another flusher took c (the queue ran dry before c was done).
+func (g *groupCommit[Req, Res]) flushUntil(c *groupCall[Req, Res]) (takenByOther bool) {
 	for {
 		select {
 		case <-c.done:
-			return
+			return false
 		default:
 		}
 		batch := g.take()
 		if len(batch) == 0 {
-			return // c was taken by another flusher
+			g.emptyTakes.Add(1)
+			return true
 		}
 		g.run(batch)
 	}

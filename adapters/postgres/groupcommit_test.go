@@ -181,3 +181,38 @@ func TestGroupCommitWithdrawsCallsThatGaveUp(t *testing.T) {
 		t.Fatalf("%d statements (sizes %v): withdrawn calls were executed", n, g.sizes)
 	}
 }
+
+// With several flushers, a caller whose request another flusher took
+// waits for it rather than taking slots and empty queues until it is
+// done: empty takes stay a handful per call, not thousands.
+func TestGroupCommitWaitersDoNotSpin(t *testing.T) {
+	t.Parallel()
+	const flushers, callers, rounds = 4, 32, 20
+	exec := func(_ context.Context, reqs []int) ([]int, error) {
+		time.Sleep(5 * time.Millisecond) // a statement's round trip
+		out := make([]int, len(reqs))
+		for i, r := range reqs {
+			out[i] = 2 * r
+		}
+		return out, nil
+	}
+	gc := newGroupCommit(flushers, groupLimit, exec)
+	var wg sync.WaitGroup
+	for c := range callers {
+		wg.Go(func() {
+			for r := range rounds {
+				req := c*rounds + r
+				if res, err := gc.do(context.Background(), req); err != nil || res != 2*req {
+					t.Errorf("request %d: %d, %v", req, res, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	// Each call can meet at most one empty take: it then waits.
+	if n := gc.emptyTakes.Load(); n > callers*rounds {
+		t.Fatalf("%d empty takes for %d calls: waiters spin on the queue", n, callers*rounds)
+	}
+	t.Logf("%d empty takes for %d calls with %d flushers", gc.emptyTakes.Load(), callers*rounds, flushers)
+}
