@@ -47,6 +47,13 @@ const (
 	MaxEventValue   = 1e9
 	MaxFutureSkew   = 5 * time.Minute
 	MaxRecLogIDSize = MaxIDLength
+	// MaxAbsWeight bounds the weight of one event, whichever door it came
+	// through: the configured weights keep every type within it (a rating
+	// weighs at most its multiplier times MaxRating), and a record that
+	// claims more (say 1e300, which would put one movie at the top of
+	// every popular list and overflow the model's float32 confidences) is
+	// refused.
+	MaxAbsWeight = 100.0
 )
 
 // EarliestEventTime is the oldest timestamp an event may carry.
@@ -118,7 +125,7 @@ func NewInteraction(in EventInput, w Weights, now time.Time) (Interaction, error
 	if len(errs) > 0 {
 		return Interaction{}, errs
 	}
-	return Interaction{
+	ev := Interaction{
 		EventID:    in.EventID,
 		UserID:     UserID(in.UserID),
 		MovieID:    MovieID(in.MovieID),
@@ -128,7 +135,71 @@ func NewInteraction(in EventInput, w Weights, now time.Time) (Interaction, error
 		Time:       ts.UTC(),
 		RecLogID:   in.RecLogID,
 		IngestedAt: now.UTC(),
-	}, nil
+	}
+	// The weight comes from configured weights, which are bounded at start;
+	// checking it here too keeps the one rule of Validate in force.
+	if err := ev.Validate(); err != nil {
+		return Interaction{}, err
+	}
+	return ev, nil
+}
+
+// Validate checks an interaction that did not come from NewInteraction (a
+// record read from the event stream, an imported row) by the rules every
+// interaction obeys, whichever door it entered by: valid ids, a known type,
+// a value the type allows, a finite weight of the type's sign within
+// ±MaxAbsWeight, and a time from EarliestEventTime to MaxFutureSkew past
+// its ingestion. Each problem names its JSON field.
+func (ev Interaction) Validate() error {
+	var errs FieldErrors
+	for _, f := range []struct{ name, id string }{
+		{"event_id", ev.EventID}, {"user_id", string(ev.UserID)}, {"movie_id", string(ev.MovieID)},
+	} {
+		if err := checkID(f.id); err != nil {
+			errs = errs.add(f.name, err.Error(), f.id)
+		}
+	}
+	if ev.RecLogID != "" {
+		if err := checkID(ev.RecLogID); err != nil {
+			errs = errs.add("rec_log_id", err.Error(), ev.RecLogID)
+		}
+	}
+	if _, err := ParseEventType(string(ev.Type)); err != nil {
+		var fe *FieldError
+		if errors.As(err, &fe) {
+			errs = append(errs, fe)
+		}
+	} else {
+		errs = checkValue(errs, ev.Type, ev.Value)
+		errs = checkWeight(errs, ev.Type, ev.Weight)
+	}
+	switch {
+	case ev.Time.IsZero():
+		errs = errs.add("ts", "is required", nil)
+	case ev.Time.Before(EarliestEventTime):
+		errs = errs.add("ts", "is before "+EarliestEventTime.Format(time.DateOnly), ev.Time)
+	case !ev.IngestedAt.IsZero() && ev.Time.After(ev.IngestedAt.Add(MaxFutureSkew)):
+		errs = errs.add("ts", fmt.Sprintf("is more than %s after the event was ingested", MaxFutureSkew), ev.Time)
+	}
+	return errs.err()
+}
+
+// checkWeight enforces the weight rules: finite, within ±MaxAbsWeight,
+// negative for a dislike and positive for every other type (a record
+// whose weight contradicts its type would teach the model the opposite
+// of what the user did).
+func checkWeight(errs FieldErrors, typ EventType, w float64) FieldErrors {
+	switch {
+	case math.IsNaN(w) || math.IsInf(w, 0):
+		return errs.add("weight", "must be a finite number", w)
+	case math.Abs(w) > MaxAbsWeight:
+		return errs.add("weight", fmt.Sprintf("must be between %g and %g", -MaxAbsWeight, MaxAbsWeight), w)
+	case typ == EventDislike && w >= 0:
+		return errs.add("weight", "must be negative for a dislike", w)
+	case typ != EventDislike && w <= 0:
+		return errs.add("weight", fmt.Sprintf("must be positive for %s", typ), w)
+	}
+	return errs
 }
 
 // checkValue enforces the value rules: a rating needs one on the rating

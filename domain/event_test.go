@@ -99,6 +99,12 @@ func TestParseWeights(t *testing.T) {
 		{"view", true, nil},
 		{"view=NaN", true, nil},
 		{"view=abc", true, nil},
+		{"view=1e39", true, nil},
+		{"like=100", false, func(w Weights) bool { return w.Like == 100 }},
+		{"like=100.5", true, nil},
+		{"dislike=-101", true, nil},
+		{"rating=20", false, func(w Weights) bool { return w.For(EventRating, ptr(MaxRating)) == MaxAbsWeight }},
+		{"rating=20.1", true, nil},
 	}
 	for _, tt := range tests {
 		w, err := ParseWeights(tt.in)
@@ -124,5 +130,57 @@ func TestMovieValidate(t *testing.T) {
 	var fe FieldErrors
 	if err := bad.Validate(); !errors.As(err, &fe) || len(fe) != 4 {
 		t.Fatalf("err = %v, want 4 field errors", err)
+	}
+}
+
+// Validate is the rule of every door: a record read from the topic or an
+// imported row obeys what NewInteraction guarantees for HTTP.
+func TestInteractionValidate(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	valid := Interaction{EventID: "e1", UserID: "u1", MovieID: "m1", Type: EventClick, Weight: 2, Time: now, IngestedAt: now}
+	tests := []struct {
+		name   string
+		mutate func(*Interaction)
+		field  string // "" means valid
+	}{
+		{"valid", func(*Interaction) {}, ""},
+		{"weight at the bound", func(e *Interaction) { e.Weight = MaxAbsWeight }, ""},
+		{"weight 1e300", func(e *Interaction) { e.Weight = 1e300 }, "weight"},
+		{"weight just past the bound", func(e *Interaction) { e.Weight = MaxAbsWeight + 0.001 }, "weight"},
+		{"infinite weight", func(e *Interaction) { e.Weight = math.Inf(1) }, "weight"},
+		{"NaN weight", func(e *Interaction) { e.Weight = math.NaN() }, "weight"},
+		{"negative click", func(e *Interaction) { e.Weight = -2 }, "weight"},
+		{"zero weight", func(e *Interaction) { e.Weight = 0 }, "weight"},
+		{"positive dislike", func(e *Interaction) { e.Type = EventDislike }, "weight"},
+		{"dislike", func(e *Interaction) { e.Type, e.Weight = EventDislike, -4 }, ""},
+		{"unknown type", func(e *Interaction) { e.Type = "purchase" }, "type"},
+		{"rating without value", func(e *Interaction) { e.Type = EventRating }, "value"},
+		{"rating off the scale", func(e *Interaction) { e.Type, e.Value = EventRating, ptr(7) }, "value"},
+		{"bad user id", func(e *Interaction) { e.UserID = "a b" }, "user_id"},
+		{"NUL in movie id", func(e *Interaction) { e.MovieID = "m\x00" }, "movie_id"},
+		{"over-long event id", func(e *Interaction) { e.EventID = strings.Repeat("e", MaxIDLength+1) }, "event_id"},
+		{"bad rec_log_id", func(e *Interaction) { e.RecLogID = "x/y" }, "rec_log_id"},
+		{"no time", func(e *Interaction) { e.Time = time.Time{} }, "ts"},
+		{"before 1995", func(e *Interaction) { e.Time = EarliestEventTime.Add(-time.Hour) }, "ts"},
+		{"far after ingestion", func(e *Interaction) { e.Time = now.Add(time.Hour) }, "ts"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ev := valid
+			tt.mutate(&ev)
+			err := ev.Validate()
+			if tt.field == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			var fe FieldErrors
+			if !errors.As(err, &fe) || len(fe) != 1 || fe[0].Field != tt.field || !errors.Is(err, ErrInvalid) {
+				t.Fatalf("err = %v, want one error on %q", err, tt.field)
+			}
+		})
 	}
 }

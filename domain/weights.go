@@ -55,7 +55,9 @@ func (w Weights) For(t EventType, value *float64) float64 {
 // ParseWeights reads overrides of the default weights in the form
 // "view=1,click=2,dislike=-4". Unknown names and non-finite numbers are
 // errors; a dislike must stay negative and every other kind positive, or
-// the model would learn the opposite of what users said.
+// the model would learn the opposite of what users said; and every event
+// must weigh at most MaxAbsWeight either way, so a rating's multiplier is
+// at most MaxAbsWeight / MaxRating.
 func ParseWeights(s string) (Weights, error) {
 	w := DefaultWeights()
 	if strings.TrimSpace(s) == "" {
@@ -84,9 +86,17 @@ func ParseWeights(s string) (Weights, error) {
 	if w.Dislike >= 0 {
 		return w, fmt.Errorf("weight dislike=%g: must be negative", w.Dislike)
 	}
-	for name, v := range fields {
-		if name != string(EventDislike) && *v <= 0 {
-			return w, fmt.Errorf("weight %s=%g: must be positive", name, *v)
+	for _, t := range EventTypes {
+		v := *fields[string(t)]
+		if t != EventDislike && v <= 0 {
+			return w, fmt.Errorf("weight %s=%g: must be positive", t, v)
+		}
+		limit := MaxAbsWeight
+		if t == EventRating {
+			limit = MaxAbsWeight / MaxRating // the weight of a rating is this times its value
+		}
+		if math.Abs(v) > limit {
+			return w, fmt.Errorf("weight %s=%g: must be at most %g in absolute value (an event weighs at most %g)", t, v, limit, MaxAbsWeight)
 		}
 	}
 	return w, nil

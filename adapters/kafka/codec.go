@@ -6,15 +6,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"time"
 
 	"github.com/marquee-recsys/marquee/domain"
 )
 
-// SchemaVersion is the version of the record value format this package
-// writes and the only one it reads. A change that old consumers cannot read
-// gets a new version, so they can say exactly why they skip a record.
+// SchemaVersion is the major version of the record value format this
+// package writes and reads. A reader accepts every minor version of its
+// major one ("minor", absent in what this package writes, means 0): a
+// minor version only adds fields, which a reader ignores, so a rolling
+// upgrade that starts writing a new field never makes an old node refuse
+// a record. A change old readers would misread gets a new major version,
+// and those readers dead-letter such records with the reason.
 const SchemaVersion = 1
 
 // ErrBadRecord marks a record value that is not a valid interaction of a
@@ -25,6 +28,7 @@ var ErrBadRecord = errors.New("kafka: bad record")
 // a missing field is told apart from a zero one.
 type wireEvent struct {
 	V          *int       `json:"v"`
+	Minor      int        `json:"minor,omitempty"`
 	EventID    string     `json:"event_id"`
 	UserID     string     `json:"user_id"`
 	MovieID    string     `json:"movie_id"`
@@ -62,11 +66,13 @@ func Encode(ev domain.Interaction) ([]byte, error) {
 	return b, nil
 }
 
-// Decode parses a record value written by Encode. Any deviation from the
-// schema is an error wrapping ErrBadRecord.
+// Decode parses a record value of schema version 1 (any minor version) and
+// validates the interaction by the rules every door applies
+// (domain.Interaction.Validate): a record produced straight to the topic
+// by anyone is held to what the HTTP edge enforces. Unknown fields are
+// ignored; any other deviation is an error wrapping ErrBadRecord.
 func Decode(b []byte) (domain.Interaction, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
 	var w wireEvent
 	if err := dec.Decode(&w); err != nil {
 		return domain.Interaction{}, fmt.Errorf("%w: %w", ErrBadRecord, err)
@@ -88,56 +94,27 @@ func (w *wireEvent) interaction() (domain.Interaction, error) {
 		return bad("no schema version")
 	case *w.V != SchemaVersion:
 		return bad("schema version %d, want %d", *w.V, SchemaVersion)
+	case w.Minor < 0:
+		return bad("minor version %d", w.Minor)
 	case w.Weight == nil || w.Time == nil || w.IngestedAt == nil:
 		return bad("weight, ts and ingested_at are required")
-	case math.IsNaN(*w.Weight) || math.IsInf(*w.Weight, 0):
-		return bad("weight is not finite")
-	case w.Value != nil && (math.IsNaN(*w.Value) || math.IsInf(*w.Value, 0)):
-		return bad("value is not finite")
-	case w.Time.IsZero() || w.IngestedAt.IsZero():
-		return bad("ts and ingested_at must be set")
+	case w.IngestedAt.IsZero():
+		return bad("ingested_at must be set")
 	}
-	if msg := wireIDProblem(w.EventID); msg != "" {
-		return bad("event_id %s", msg)
-	}
-	if msg := wireIDProblem(w.RecLogID); w.RecLogID != "" && msg != "" {
-		return bad("rec_log_id %s", msg)
-	}
-	user, err := domain.ParseUserID(w.UserID)
-	if err != nil {
-		return bad("%v", err)
-	}
-	movie, err := domain.ParseMovieID(w.MovieID)
-	if err != nil {
-		return bad("%v", err)
-	}
-	typ, err := domain.ParseEventType(w.Type)
-	if err != nil {
-		return bad("%v", err)
-	}
-	return domain.Interaction{
+	ev := domain.Interaction{
 		EventID:    w.EventID,
-		UserID:     user,
-		MovieID:    movie,
-		Type:       typ,
+		UserID:     domain.UserID(w.UserID),
+		MovieID:    domain.MovieID(w.MovieID),
+		Type:       domain.EventType(w.Type),
 		Value:      w.Value,
 		Weight:     *w.Weight,
 		Time:       w.Time.UTC(),
 		RecLogID:   w.RecLogID,
 		IngestedAt: w.IngestedAt.UTC(),
-	}, nil
-}
-
-// wireIDProblem says what is wrong with an event or rec-log id, or returns
-// "". They follow the rule of every id (domain.IDPattern), which the domain
-// exports as ParseUserID.
-func wireIDProblem(id string) string {
-	_, err := domain.ParseUserID(id)
-	if fe := (*domain.FieldError)(nil); errors.As(err, &fe) {
-		return fe.Message
 	}
-	if err != nil {
-		return err.Error()
+	if err := ev.Validate(); err != nil {
+		// Both sentinels: a bad record, and bad because it is invalid.
+		return domain.Interaction{}, fmt.Errorf("%w: event %q: %w", ErrBadRecord, w.EventID, err)
 	}
-	return ""
+	return ev, nil
 }

@@ -28,7 +28,7 @@ func TestCodecRoundTrip(t *testing.T) {
 		{"every field", domain.Interaction{EventID: "e-2", UserID: "u@x.org", MovieID: "tt0816692", Type: domain.EventRating,
 			Value: &value, Weight: 3.2, Time: ts, RecLogID: "r-9", IngestedAt: ts.Add(time.Second)}},
 		{"zero value kept apart from no value", domain.Interaction{EventID: "e-3", UserID: "user_1", MovieID: "m1",
-			Type: domain.EventWatchComplete, Value: &zero, Weight: 0, Time: ts, IngestedAt: ts}},
+			Type: domain.EventWatchComplete, Value: &zero, Weight: 5, Time: ts, IngestedAt: ts}},
 		{"negative weight", domain.Interaction{EventID: "e-4", UserID: "user_1", MovieID: "m1", Type: domain.EventDislike,
 			Weight: -1.5, Time: ts, IngestedAt: ts}},
 	}
@@ -72,8 +72,8 @@ func TestDecodeRejects(t *testing.T) {
 		{"not JSON", `hello`},
 		{"array", `[1]`},
 		{"no version", strings.Replace(validJSON, `"v":1,`, ``, 1)},
-		{"future version", strings.Replace(validJSON, `"v":1`, `"v":2`, 1)},
-		{"unknown field", strings.Replace(validJSON, `"v":1,`, `"v":1,"extra":true,`, 1)},
+		{"future major version", strings.Replace(validJSON, `"v":1`, `"v":2`, 1)},
+		{"negative minor version", strings.Replace(validJSON, `"v":1,`, `"v":1,"minor":-1,`, 1)},
 		{"trailing data", validJSON + `{}`},
 		{"bad user id", strings.Replace(validJSON, `"user_1"`, `"user 1"`, 1)},
 		{"empty movie id", strings.Replace(validJSON, `"tt0816692"`, `""`, 1)},
@@ -86,6 +86,11 @@ func TestDecodeRejects(t *testing.T) {
 		{"no timestamp", strings.Replace(validJSON, `"ts":"2025-06-01T10:00:00.123456Z",`, ``, 1)},
 		{"zero timestamp", strings.Replace(validJSON, `2025-06-01T10:00:00.123456Z`, `0001-01-01T00:00:00Z`, 1)},
 		{"bad timestamp", strings.Replace(validJSON, `2025-06-01T10:00:00.123456Z`, `yesterday`, 1)},
+		{"weight past the bound", strings.Replace(validJSON, `"weight":3.2`, `"weight":1e300`, 1)},
+		{"weight against the type", strings.Replace(validJSON, `"weight":3.2`, `"weight":-3.2`, 1)},
+		{"rating off the scale", strings.Replace(validJSON, `"value":4.5`, `"value":50`, 1)},
+		{"NUL in the user id", strings.Replace(validJSON, `"user_1"`, `"user_\u0000"`, 1)},
+		{"no ingestion time", strings.Replace(validJSON, `,"ingested_at":"2025-06-01T10:00:01Z"`, ``, 1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,6 +102,31 @@ func TestDecodeRejects(t *testing.T) {
 	}
 	if _, err := kafka.Decode([]byte(validJSON)); err != nil {
 		t.Fatalf("the valid seed does not decode: %v", err)
+	}
+}
+
+// A record of a later minor version, or with fields this version does not
+// know, is read for what it knows: a rolling upgrade that adds a field
+// must not make the old nodes refuse (and lose) accepted events.
+func TestDecodeToleratesNewerMinorVersions(t *testing.T) {
+	t.Parallel()
+	want, err := kafka.Decode([]byte(validJSON))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, value := range map[string]string{
+		"unknown field":         strings.Replace(validJSON, `"v":1,`, `"v":1,"extra":true,`, 1),
+		"unknown nested object": strings.Replace(validJSON, `"v":1,`, `"v":1,"context":{"device":"tv","ab":[1,2]},`, 1),
+		"newer minor version":   strings.Replace(validJSON, `"v":1,`, `"v":1,"minor":3,"session_id":"s-1",`, 1),
+	} {
+		got, err := kafka.Decode([]byte(value))
+		if err != nil {
+			t.Errorf("%s: Decode(%s) = %v", name, value, err)
+			continue
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: got %+v, want %+v", name, got, want)
+		}
 	}
 }
 
@@ -113,6 +143,7 @@ func TestEncodeRejectsInvalidEvents(t *testing.T) {
 		{"no user", domain.Interaction{EventID: "e", MovieID: "m", Type: domain.EventClick, Time: ts, IngestedAt: ts}},
 		{"NaN value", domain.Interaction{EventID: "e", UserID: "u", MovieID: "m", Type: domain.EventClick, Value: &nan, Time: ts, IngestedAt: ts}},
 		{"no time", domain.Interaction{EventID: "e", UserID: "u", MovieID: "m", Type: domain.EventClick, IngestedAt: ts}},
+		{"weight past the bound", domain.Interaction{EventID: "e", UserID: "u", MovieID: "m", Type: domain.EventClick, Weight: 1e300, Time: ts, IngestedAt: ts}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
