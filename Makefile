@@ -28,13 +28,14 @@ services: ## Install (if missing) and start PostgreSQL 15 + pgvector, Redis, Min
 	bash deploy/local/chromium.sh
 
 .PHONY: run-services
-run-services: services ## Run Marquee on the local PostgreSQL + pgvector, Redis and MinIO (Kafka stays embedded)
+run-services: services ## Run Marquee on the local PostgreSQL + pgvector, Redis and MinIO (Kafka stays embedded, its log in .local/kafka-marquee)
 	psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'marquee'" | grep -q 1 || \
 		psql -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE marquee"
 	MARQUEE_DATABASE_URL=$${MARQUEE_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/marquee?sslmode=disable} \
 	MARQUEE_REDIS_URL=$${MARQUEE_REDIS_URL:-redis://127.0.0.1:6379/0} \
 	MARQUEE_S3_ENDPOINT=$${MARQUEE_S3_ENDPOINT:-127.0.0.1:9000} MARQUEE_S3_ACCESS_KEY=$${MARQUEE_S3_ACCESS_KEY:-minioadmin} \
 	MARQUEE_S3_SECRET_KEY=$${MARQUEE_S3_SECRET_KEY:-minioadmin} \
+	MARQUEE_KAFKA_DATA_DIR=$${MARQUEE_KAFKA_DATA_DIR:-$(CURDIR)/$(LOCAL)/kafka-marquee} \
 	MARQUEE_DATASET=$${MARQUEE_DATASET:-} MARQUEE_DEMO=$${MARQUEE_DEMO:-true} \
 		$(GO) run ./cmd/marquee serve
 

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/marquee-recsys/marquee/domain"
+	"github.com/marquee-recsys/marquee/ports"
 )
 
 // ingestActor owns the event consumer. The consumer runs on its own
@@ -44,42 +46,56 @@ func (a *ingestActor) Receive(c actor.Context) {
 }
 
 // dispatch applies one consumed batch through the user actors and returns
-// nil only when every event is stored. Each user's events go in one
-// message, in batch order; users proceed in parallel.
+// nil when every event is stored, or a *ports.PartialFailure naming the
+// events of the users whose actors did not store theirs: the consumer
+// commits the rest and hands only those partitions' events again. Each
+// user's events go in one message, in batch order; users proceed in
+// parallel.
 func dispatch(e *env, evs []domain.Interaction) error {
 	var order []domain.UserID
-	byUser := map[domain.UserID][]domain.Interaction{}
-	for _, ev := range evs {
+	byUser := map[domain.UserID][]int{} // indexes into evs
+	for i, ev := range evs {
 		if _, ok := byUser[ev.UserID]; !ok {
 			order = append(order, ev.UserID)
 		}
-		byUser[ev.UserID] = append(byUser[ev.UserID], ev)
+		byUser[ev.UserID] = append(byUser[ev.UserID], i)
 	}
 	waits := make([]func() (any, error), len(order))
 	for i, u := range order {
-		waits[i] = e.askUser(&applyEvents{User: u, Events: byUser[u]}, e.cfg.MessageTimeout)
+		mine := make([]domain.Interaction, len(byUser[u]))
+		for j, k := range byUser[u] {
+			mine[j] = evs[k]
+		}
+		waits[i] = e.askUser(&applyEvents{User: u, Events: mine}, e.cfg.MessageTimeout)
 	}
 	// Wait for every answer even if ctx ends: the user actors are still
 	// running (they stop after ingest), and a batch that completes can be
 	// committed instead of redelivered.
-	var errs []error
+	var first error
+	var failed []int
+	users := 0
 	for i, wait := range waits {
 		res, err := wait()
-		if err != nil {
-			errs = append(errs, fmt.Errorf("user %s: %w", order[i], err))
+		if err == nil {
+			err = res.(*applied).Err
+		}
+		if err == nil {
 			continue
 		}
-		if r := res.(*applied); r.Err != nil {
-			errs = append(errs, fmt.Errorf("user %s: %w", order[i], r.Err))
+		if first == nil {
+			first = fmt.Errorf("user %s: %w", order[i], err)
 		}
+		users++
+		failed = append(failed, byUser[order[i]]...)
 	}
-	if len(errs) == 0 {
+	if first == nil {
 		return nil
 	}
 	// One line however many users failed: the first reason and a count
 	// (a timeout under overload fails hundreds at once, all alike).
-	err := fmt.Errorf("%d of %d users not stored, first %w", len(errs), len(order), errs[0])
 	e.Metrics.IngestFailures.Inc()
-	e.Logger.Warn("batch not fully stored; it will be retried", "events", len(evs), "err", err)
-	return err
+	e.Logger.Warn("batch not fully stored; the failed users' events will be delivered again",
+		"events", len(evs), "failed_events", len(failed), "failed_users", users, "users", len(order), "err", first)
+	slices.Sort(failed)
+	return &ports.PartialFailure{Failed: failed, Err: fmt.Errorf("%d of %d users not stored, first %w", users, len(order), first)}
 }

@@ -70,6 +70,9 @@ func (a *App) onStop(f func(context.Context) error) { a.stops = append(a.stops, 
 
 func (a *App) start(ctx context.Context) error {
 	cfg := a.Config
+	if err := cfg.CheckDurability(); err != nil {
+		return err
+	}
 	stores, closeStores, err := OpenStores(ctx, cfg, a.Logger)
 	if err != nil {
 		return err
@@ -77,47 +80,21 @@ func (a *App) start(ctx context.Context) error {
 	a.Stores = stores
 	a.onStop(func(context.Context) error { closeStores(); return nil })
 
-	brokers := cfg.KafkaBrokers
-	if cfg.Embedded() {
-		emb, err := kafka.StartEmbedded(kafka.WithEmbeddedTopics(cfg.KafkaTopic), kafka.WithEmbeddedPartitions(cfg.KafkaPartitions))
-		if err != nil {
-			return fmt.Errorf("start embedded Kafka: %w", err)
-		}
-		a.embedded = emb
-		a.onStop(func(context.Context) error { a.closeEmbedded(); return nil })
-		brokers = emb.Addrs()
-		a.Logger.Info("embedded Kafka broker started (kfake, in memory)", "addr", brokers[0])
-	} else if err := kafka.EnsureTopic(ctx, brokers, cfg.KafkaTopic, cfg.KafkaPartitions, 1); err != nil {
-		// Not fatal: the topic may exist with ACLs that forbid creating it,
-		// and a down cluster is reported by readiness.
-		a.Logger.Warn("could not ensure the Kafka topic", "topic", cfg.KafkaTopic, "err", err)
+	events, err := a.startEvents(ctx)
+	if err != nil {
+		return err
 	}
-	// franz-go narrates every group join at info level; keep its warnings.
-	kopts := []kafka.Option{kafka.WithLogger(NewLogger(Config{LogLevel: max(cfg.LogLevel, slog.LevelWarn), LogFormat: cfg.LogFormat}).With("component", "kafka")),
-		kafka.WithSessionTimeout(cfg.KafkaSession), kafka.WithHeartbeatInterval(min(cfg.KafkaSession/3, 3*time.Second))}
-	pub, err := kafka.NewPublisher(brokers, cfg.KafkaTopic, kopts...)
+	pub, err := kafka.NewPublisher(events.brokers, cfg.KafkaTopic, events.opts...)
 	if err != nil {
 		return fmt.Errorf("kafka publisher: %w", err)
 	}
 	a.onStop(func(context.Context) error { pub.Close(); return nil })
-	consumer, err := kafka.NewConsumer(brokers, cfg.KafkaTopic, cfg.KafkaGroup, append(kopts,
+	consumer, err := kafka.NewConsumer(events.brokers, cfg.KafkaTopic, cfg.KafkaGroup, append(events.opts,
 		kafka.WithLagObserver(func(_ string, partition int32, lag int64) {
 			a.Metrics.ConsumerLag.WithLabelValues(strconv.Itoa(int(partition))).Set(float64(lag))
 		}))...)
 	if err != nil {
 		return fmt.Errorf("kafka consumer: %w", err)
-	}
-	if cfg.Embedded() {
-		// The in-process broker keeps every record in memory: drop what the
-		// group has committed, every minute (the soak test grew by the
-		// whole event stream without it).
-		tctx, stopTrim := context.WithCancel(context.Background())
-		trimmed := make(chan struct{})
-		go func() {
-			defer close(trimmed)
-			kafka.KeepTrimmed(tctx, brokers, cfg.KafkaTopic, cfg.KafkaGroup, time.Minute, a.Logger, kopts...)
-		}()
-		a.onStop(func(context.Context) error { stopTrim(); <-trimmed; return nil })
 	}
 
 	switch {
@@ -173,14 +150,9 @@ func (a *App) start(ctx context.Context) error {
 	a.onStop(a.System.Stop)
 	if cfg.Embedded() {
 		// Runs after HTTP stopped accepting events and before the actors
-		// stop: the in-process broker's records die with the process, so
-		// every accepted event must be consumed and stored first.
-		a.onStop(func(ctx context.Context) error {
-			if err := kafka.WaitCommitted(ctx, brokers, cfg.KafkaTopic, cfg.KafkaGroup); err != nil {
-				return fmt.Errorf("drain the embedded event stream: %w", err)
-			}
-			return nil
-		})
+		// stop: what the in-process broker holds is stored first (in
+		// memory it dies with the process).
+		a.onStop(a.drainEmbedded(events))
 	}
 	if (cfg.Demo || cfg.Dataset != "") && models.Current() == nil {
 		// Serve from the first request with every tier: train now, with

@@ -58,6 +58,7 @@ func (b *syncBuffer) String() string {
 func startLogged(t *testing.T, env map[string]string) (*App, *syncBuffer) {
 	t.Helper()
 	env["MARQUEE_HTTP_ADDR"] = "127.0.0.1:0"
+	withDataDir(t, env)
 	cfg, err := LoadConfig(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -345,7 +346,9 @@ func TestNonEmbeddedWithoutKeysRefusesToStart(t *testing.T) {
 	}
 	t.Cleanup(broker.Close)
 	env := map[string]string{"MARQUEE_HTTP_ADDR": "127.0.0.1:0", "MARQUEE_KAFKA_BROKERS": strings.Join(broker.Addrs(), ","),
-		"MARQUEE_KAFKA_GROUP": fmt.Sprint("auth-", rand.Uint32()), "MARQUEE_TRAIN_CRON": "off"}
+		"MARQUEE_KAFKA_GROUP": fmt.Sprint("auth-", rand.Uint32()), "MARQUEE_TRAIN_CRON": "off",
+		"MARQUEE_KAFKA_SASL_MECHANISM": broker.Security().SASLMechanism, "MARQUEE_KAFKA_SASL_USERNAME": broker.Security().SASLUser,
+		"MARQUEE_KAFKA_SASL_PASSWORD": broker.Security().SASLPassword}
 	cfg, err := LoadConfig(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -434,6 +437,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		e := env()
 		e["MARQUEE_HTTP_ADDR"] = "127.0.0.1:0"
 		e["MARQUEE_DATABASE_URL"] = "postgres://postgres:" + dbPassword + "@127.0.0.1:1/db?connect_timeout=1"
+		withDataDir(t, e)
 		cfg, err := LoadConfig(func(k string) string { return e[k] })
 		if err != nil {
 			t.Fatal(err)

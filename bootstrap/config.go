@@ -40,6 +40,7 @@ type Config struct {
 	KafkaGroup      string        // MARQUEE_KAFKA_GROUP
 	KafkaPartitions int32         // MARQUEE_KAFKA_PARTITIONS (embedded broker and topic creation)
 	KafkaSession    time.Duration // MARQUEE_KAFKA_SESSION_TIMEOUT: how long the group waits for a silent member (a killed node) before reassigning its partitions
+	Kafka           KafkaConfig   // the other MARQUEE_KAFKA_* settings: the embedded broker's data directory, the dead-letter topic, replication, TLS and SASL
 
 	Demo      bool   // MARQUEE_DEMO: load the demo catalog, history and model at start
 	DemoUsers int    // MARQUEE_DEMO_USERS
@@ -195,6 +196,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			r.fail(name, "not a valid URL: "+err.Error())
 		}
 	}
+	c.Kafka = r.readKafka(&c)
 	c.APIKeys = r.apiKeys()
 	c.RateLimit = r.rateLimit()
 	c.InsecureDev = r.boolean("MARQUEE_INSECURE_DEV", false)

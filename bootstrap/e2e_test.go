@@ -49,6 +49,7 @@ func startApp(t *testing.T, demoUsers int) *App {
 func startAppEnv(t *testing.T, env map[string]string) *App {
 	t.Helper()
 	env["MARQUEE_HTTP_ADDR"] = "127.0.0.1:0"
+	withDataDir(t, env)
 	cfg, err := LoadConfig(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +70,15 @@ func startAppEnv(t *testing.T, env map[string]string) *App {
 		cleanup()
 	})
 	return app
+}
+
+// withDataDir gives the embedded broker of a node on PostgreSQL a log
+// directory of the test's, as such a node needs (Config.CheckDurability).
+func withDataDir(t *testing.T, env map[string]string) {
+	t.Helper()
+	if env["MARQUEE_DATABASE_URL"] != "" && env["MARQUEE_KAFKA_BROKERS"] == "" && env["MARQUEE_KAFKA_DATA_DIR"] == "" {
+		env["MARQUEE_KAFKA_DATA_DIR"] = t.TempDir()
+	}
 }
 
 // client is the generated Go SDK pointed at app: the end-to-end tests

@@ -21,10 +21,13 @@ type Metrics struct {
 	EventsAccepted prometheus.Counter
 	EventsRejected *prometheus.CounterVec // by reason
 	IngestFailures prometheus.Counter
-	FoldIn         prometheus.Histogram
-	UserActors     prometheus.Gauge
-	Feedback       *prometheus.CounterVec // attributed or not
-	AnalyticsErrs  prometheus.Counter
+	// EventsDeadLettered counts records moved from the event stream to
+	// the dead-letter topic, by reason (undecodable, invalid).
+	EventsDeadLettered *prometheus.CounterVec
+	FoldIn             prometheus.Histogram
+	UserActors         prometheus.Gauge
+	Feedback           *prometheus.CounterVec // attributed or not
+	AnalyticsErrs      prometheus.Counter
 	// AnalyticsDropped counts records dropped because the analytics
 	// buffer overflowed (it should stay 0 under normal load).
 	AnalyticsDropped prometheus.Counter
@@ -90,6 +93,9 @@ func New() *Metrics {
 		IngestFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "marquee_ingest_batch_failures_total", Help: "Consumed batches that failed and will be retried.",
 		}),
+		EventsDeadLettered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "marquee_events_dead_lettered_total", Help: "Records of the event stream moved to the dead-letter topic, by reason (undecodable, invalid).",
+		}, []string{"reason"}),
 		FoldIn: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "marquee_fold_in_seconds", Help: "Time to recompute one user's preference vector.", Buckets: latencyBuckets,
 		}),
@@ -141,7 +147,7 @@ func New() *Metrics {
 		}, []string{"dependency"}),
 	}
 	reg.MustRegister(m.RecsServed, m.TierErrors, m.TierLatency, m.EventsApplied, m.EventsDup, m.EventsAccepted,
-		m.EventsRejected, m.IngestFailures, m.FoldIn, m.UserActors, m.Feedback, m.AnalyticsErrs, m.AnalyticsDropped,
+		m.EventsRejected, m.IngestFailures, m.EventsDeadLettered, m.FoldIn, m.UserActors, m.Feedback, m.AnalyticsErrs, m.AnalyticsDropped,
 		m.Freshness, m.HTTP, m.ModelNDCG, m.TrainingSeconds, m.TrainingRuns, m.ConsumerLag,
 		m.ArchiveRows, m.ArchiveFiles, m.ArchiveFailures, m.CatalogCheckSkipped, m.DependencyUp)
 	return m

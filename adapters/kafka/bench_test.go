@@ -25,7 +25,7 @@ func BenchmarkPublishConsume(b *testing.B) {
 
 func benchPublishConsume(b *testing.B, batch, publishers int) {
 	topic := newTopic(b, 8)
-	pub := newPublisher(b, brokers(b), topic)
+	pub := newPublisher(b, topic)
 	var assignOnce, doneOnce sync.Once
 	assigned, done := make(chan struct{}), make(chan struct{})
 	var consumed atomic.Int64

@@ -48,17 +48,37 @@ func brokers(tb testing.TB) []string {
 	return cluster.Addrs()
 }
 
+// secure is the option every client of the shared cluster needs: its
+// SASL credentials.
+func secure(tb testing.TB) kafka.Option {
+	tb.Helper()
+	brokers(tb)
+	return kafka.WithSecurity(cluster.Security())
+}
+
+// rawOpts are the franz-go options of a raw client of the shared cluster.
+func rawOpts(tb testing.TB, opts ...kgo.Opt) []kgo.Opt {
+	tb.Helper()
+	sec, err := cluster.Security().KgoOptions()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return append(append([]kgo.Opt{kgo.SeedBrokers(brokers(tb)...)}, sec...), opts...)
+}
+
 // newTopic creates a fresh topic on the shared cluster.
 func newTopic(tb testing.TB, partitions int32) string {
 	tb.Helper()
 	topic := fmt.Sprintf("test-%d", topicSeq.Add(1))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := kafka.EnsureTopic(ctx, brokers(tb), topic, partitions, 1); err != nil {
-		tb.Fatal(err)
+	for _, t := range []string{topic, kafka.DeadLetterTopic(topic)} {
+		if err := kafka.EnsureTopic(ctx, brokers(tb), t, partitions, 1, secure(tb)); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	// A second call finds the topic and is fine with it.
-	if err := kafka.EnsureTopic(ctx, brokers(tb), topic, partitions, 1); err != nil {
+	if err := kafka.EnsureTopic(ctx, brokers(tb), topic, partitions, 1, secure(tb)); err != nil {
 		tb.Fatalf("EnsureTopic on an existing topic: %v", err)
 	}
 	return topic
@@ -73,7 +93,13 @@ func fastGroup(opts ...kafka.Option) []kafka.Option {
 	}, opts...)
 }
 
-func newPublisher(tb testing.TB, addrs []string, topic string, opts ...kafka.Option) *kafka.Publisher {
+// newPublisher returns a publisher of the shared cluster's topic.
+func newPublisher(tb testing.TB, topic string, opts ...kafka.Option) *kafka.Publisher {
+	tb.Helper()
+	return newPublisherAt(tb, brokers(tb), topic, append([]kafka.Option{secure(tb)}, opts...)...)
+}
+
+func newPublisherAt(tb testing.TB, addrs []string, topic string, opts ...kafka.Option) *kafka.Publisher {
 	tb.Helper()
 	pub, err := kafka.NewPublisher(addrs, topic, opts...)
 	if err != nil {
@@ -85,7 +111,7 @@ func newPublisher(tb testing.TB, addrs []string, topic string, opts ...kafka.Opt
 
 func newConsumer(tb testing.TB, topic, group string, opts ...kafka.Option) *kafka.Consumer {
 	tb.Helper()
-	c, err := kafka.NewConsumer(brokers(tb), topic, group, fastGroup(opts...)...)
+	c, err := kafka.NewConsumer(brokers(tb), topic, group, fastGroup(append([]kafka.Option{secure(tb)}, opts...)...)...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -96,7 +122,7 @@ func TestEventBus(t *testing.T) {
 	t.Parallel()
 	porttest.EventBus(t, func(t *testing.T) (ports.EventPublisher, func(*testing.T) ports.EventConsumer) {
 		topic := newTopic(t, 8)
-		pub := newPublisher(t, brokers(t), topic)
+		pub := newPublisher(t, topic)
 		return pub, func(t *testing.T) ports.EventConsumer { return newConsumer(t, topic, topic+"-group") }
 	})
 }
@@ -137,7 +163,7 @@ func event(user string, seq int) domain.Interaction {
 func TestPublishKeysByUser(t *testing.T) {
 	t.Parallel()
 	topic := newTopic(t, 8)
-	pub := newPublisher(t, brokers(t), topic)
+	pub := newPublisher(t, topic)
 	const users, perUser = 16, 10
 	var events []domain.Interaction
 	for seq := range perUser {
@@ -149,8 +175,7 @@ func TestPublishKeysByUser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers(t)...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl, err := kgo.NewClient(rawOpts(t, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,25 +224,25 @@ func TestPublishKeysByUser(t *testing.T) {
 // that a caller's own deadline is reported as such.
 func TestPublishUnavailable(t *testing.T) {
 	t.Parallel()
-	closedPort := func(t *testing.T) ([]string, func()) {
+	closedPort := func(t *testing.T) ([]string, func(), kafka.Security) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
 		addr := ln.Addr().String()
 		ln.Close()
-		return []string{addr}, nil
+		return []string{addr}, nil, kafka.Security{}
 	}
-	brokerGone := func(t *testing.T) ([]string, func()) {
+	brokerGone := func(t *testing.T) ([]string, func(), kafka.Security) {
 		e, err := kafka.StartEmbedded(kafka.WithEmbeddedTopics("gone"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		return e.Addrs(), e.Close
+		return e.Addrs(), e.Close, e.Security()
 	}
 	tests := []struct {
 		name     string
-		start    func(t *testing.T) (addrs []string, stop func())
+		start    func(t *testing.T) (addrs []string, stop func(), sec kafka.Security)
 		delivery time.Duration
 		ctxLimit time.Duration
 		wantErr  error
@@ -230,8 +255,8 @@ func TestPublishUnavailable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			addrs, stop := tt.start(t)
-			pub := newPublisher(t, addrs, "gone", kafka.WithDeliveryTimeout(tt.delivery))
+			addrs, stop, sec := tt.start(t)
+			pub := newPublisherAt(t, addrs, "gone", kafka.WithDeliveryTimeout(tt.delivery), kafka.WithSecurity(sec))
 			if stop != nil {
 				if err := pub.Publish(context.Background(), event("user_1", 0)); err != nil {
 					t.Fatalf("publish while the broker is up: %v", err)

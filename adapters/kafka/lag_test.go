@@ -14,7 +14,7 @@ import (
 func TestLagObserver(t *testing.T) {
 	t.Parallel()
 	topic := newTopic(t, 1)
-	pub := newPublisher(t, brokers(t), topic)
+	pub := newPublisher(t, topic)
 	var evs []domain.Interaction
 	for i := 0; i < 50; i++ {
 		evs = append(evs, event("u1", i))

@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -28,6 +29,12 @@ type config struct {
 	onAssigned      func(topic string, partitions []int32)
 	onRevoked       func(topic string, partitions []int32)
 	onLag           func(topic string, partition int32, lag int64)
+	handleAttempts  int
+	fetchMaxWait    time.Duration
+	deadLetterTopic string
+	onDeadLetter    func(reason string)
+	security        Security
+	minInsync       int
 	extra           []kgo.Opt
 }
 
@@ -47,6 +54,8 @@ func defaultConfig() config {
 		minBackoff:      50 * time.Millisecond,
 		maxBackoff:      5 * time.Second,
 		commitTimeout:   10 * time.Second,
+		handleAttempts:  3,
+		fetchMaxWait:    time.Second,
 	}
 }
 
@@ -58,13 +67,33 @@ func newConfig(opts []Option) config {
 	return cfg
 }
 
-// baseOpts are the kgo options both clients share.
-func (c *config) baseOpts(brokers []string) []kgo.Opt {
-	return append([]kgo.Opt{
+// baseOpts are the kgo options every client shares: the brokers, the
+// identity and the security settings, then the raw extras.
+func (c *config) baseOpts(brokers []string) ([]kgo.Opt, error) {
+	sec, err := c.security.KgoOptions()
+	if err != nil {
+		return nil, err
+	}
+	opts := append([]kgo.Opt{
 		kgo.SeedBrokers(brokers...),
 		kgo.ClientID(c.clientID),
 		kgo.WithLogger(kslog.New(c.logger)),
-	}, c.extra...)
+	}, sec...)
+	return append(opts, c.extra...), nil
+}
+
+// newClient builds a kgo client from the shared options and extra ones,
+// failing with ErrConfig.
+func (c *config) newClient(brokers []string, extra ...kgo.Opt) (*kgo.Client, error) {
+	base, err := c.baseOpts(brokers)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := kgo.NewClient(append(extra, base...)...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return cl, nil
 }
 
 // WithLogger sends the adapter's and franz-go's logs to l (default:
@@ -158,13 +187,55 @@ func WithHeartbeatInterval(d time.Duration) Option {
 	}
 }
 
-// WithRetryBackoff sets the wait before a failed batch is handed again:
-// first initial, doubling up to limit (default 50ms to 5s), so that a store
-// that is down is not hammered.
+// WithRetryBackoff sets the wait before events that were not stored are
+// handed again: first initial, doubling up to limit (default 50ms to 5s)
+// while they keep failing, between the attempts in place and then while
+// their partition is held back, so that a store that is down is not
+// hammered.
 func WithRetryBackoff(initial, limit time.Duration) Option {
 	return func(c *config) {
 		if initial > 0 && limit >= initial {
 			c.minBackoff, c.maxBackoff = initial, limit
+		}
+	}
+}
+
+// WithHandleAttempts sets how many times in a row a Consumer hands a
+// batch's failed events to the handler before it commits what is stored
+// and holds back the failing partitions (default 3). Fewer attempts in
+// place mean shorter batches, which a rebalance waits for; the held
+// partitions are retried anyway.
+func WithHandleAttempts(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.handleAttempts = n
+		}
+	}
+}
+
+// WithDeadLetterTopic names the topic where a Consumer moves the records
+// it cannot decode or that are not valid interactions (default: the
+// topic's name + ".dlq"). It must exist, or be creatable by the broker;
+// EnsureTopic creates it.
+func WithDeadLetterTopic(topic string) Option {
+	return func(c *config) { c.deadLetterTopic = topic }
+}
+
+// WithDeadLetterObserver calls fn for every record moved to the
+// dead-letter topic, with its reason (ReasonUndecodable, ReasonInvalid),
+// so that a metric can count them.
+func WithDeadLetterObserver(fn func(reason string)) Option {
+	return func(c *config) { c.onDeadLetter = fn }
+}
+
+// WithMinInsyncReplicas makes EnsureTopic create topics with
+// min.insync.replicas set to n (default 0: the broker's default). With
+// acks=all, a produce then fails rather than being acknowledged by fewer
+// than n replicas.
+func WithMinInsyncReplicas(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			c.minInsync = n
 		}
 	}
 }

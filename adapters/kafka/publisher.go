@@ -36,13 +36,13 @@ func NewPublisher(brokers []string, topic string, opts ...Option) (*Publisher, e
 		return nil, fmt.Errorf("%w: a publisher needs brokers and a topic", ErrConfig)
 	}
 	cfg := newConfig(opts)
-	kopts := append([]kgo.Opt{
+	cl, err := cfg.newClient(brokers,
 		kgo.DefaultProduceTopic(topic),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
 		kgo.ProducerLinger(cfg.linger),
 		// The timeout counts from the first record of a batch, linger
 		// included (see kgo.RecordDeliveryTimeout).
-		kgo.RecordDeliveryTimeout(cfg.deliveryTimeout + cfg.linger),
+		kgo.RecordDeliveryTimeout(cfg.deliveryTimeout+cfg.linger),
 		// By default an idempotent producer never gives up on a record
 		// that may be in flight, so a broker that dies mid-request
 		// would hang Publish (and the HTTP request) for good, deadline
@@ -50,10 +50,9 @@ func NewPublisher(brokers []string, topic string, opts ...Option) (*Publisher, e
 		// a record the caller saw fail was stored and the caller's
 		// retry stores it again, which consumers dedupe by EventID.
 		kgo.AllowIdempotentProduceCancellation(),
-	}, cfg.baseOpts(brokers)...)
-	cl, err := kgo.NewClient(kopts...)
+	)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		return nil, err
 	}
 	return &Publisher{cl: cl, topic: topic, timeout: cfg.deliveryTimeout}, nil
 }

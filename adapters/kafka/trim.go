@@ -9,7 +9,6 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // TrimCommitted deletes the records of topic that group has committed
@@ -20,9 +19,9 @@ import (
 // records not yet committed are never touched.
 func TrimCommitted(ctx context.Context, brokers []string, topic, group string, opts ...Option) (int, error) {
 	cfg := newConfig(opts)
-	cl, err := kgo.NewClient(cfg.baseOpts(brokers)...)
+	cl, err := cfg.newClient(brokers)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %w", ErrConfig, err)
+		return 0, err
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)

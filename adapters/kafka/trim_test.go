@@ -20,7 +20,7 @@ func TestTrimCommitted(t *testing.T) {
 	ctx := context.Background()
 	topic := newTopic(t, 2)
 	group := topic + "-group"
-	pub := newPublisher(t, brokers(t), topic)
+	pub := newPublisher(t, topic)
 	var events []domain.Interaction
 	for i := range 40 {
 		events = append(events, event([]string{"u1", "u2", "u3"}[i%3], i))
@@ -47,11 +47,11 @@ func TestTrimCommitted(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	n, err := kafka.TrimCommitted(ctx, brokers(t), topic, group)
+	n, err := kafka.TrimCommitted(ctx, brokers(t), topic, group, secure(t))
 	if err != nil || n == 0 {
 		t.Fatalf("TrimCommitted: %d partitions, %v", n, err)
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers(t)...))
+	cl, err := kgo.NewClient(rawOpts(t)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestTrimCommitted(t *testing.T) {
 	// A group that committed nothing trims nothing.
 	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if n, err := kafka.TrimCommitted(tctx, brokers(t), topic, "nobody"); err != nil || n != 0 {
+	if n, err := kafka.TrimCommitted(tctx, brokers(t), topic, "nobody", secure(t)); err != nil || n != 0 {
 		t.Fatalf("trim for a group without commits: %d, %v", n, err)
 	}
 }

@@ -154,11 +154,14 @@ func (b *EventBus) Pending() int {
 // Consume hands batches of uncommitted events to handle until ctx is done,
 // then returns nil. A batch holds at most the configured maximum; within it
 // each partition's events, and so each user's, are in publish order. After
-// handle returns nil the batch is committed; after an error the same batch
-// is handed again after a backoff. A Consume started after the previous one
-// returned resumes at the committed offsets, so an uncommitted batch is
-// delivered again. Only one Consume may run at a time: another concurrent
-// call returns ErrConsumerRunning at once.
+// handle returns nil the batch is committed. After a *ports.PartialFailure
+// each partition is committed up to its first event not stored, and a
+// partition that had one is left out of batches for a backoff (doubling
+// while it keeps failing) and then delivered again from that event; after
+// any other error every partition of the batch is. A Consume started after
+// the previous one returned resumes at the committed offsets, so an
+// uncommitted event is delivered again. Only one Consume may run at a
+// time: another concurrent call returns ErrConsumerRunning at once.
 func (b *EventBus) Consume(ctx context.Context, handle ports.EventHandler) error {
 	b.mu.Lock()
 	if b.consuming {
@@ -173,76 +176,119 @@ func (b *EventBus) Consume(ctx context.Context, handle ports.EventHandler) error
 		b.mu.Unlock()
 	}()
 
+	held := make([]busHold, b.partitions)
 	for ctx.Err() == nil {
-		batch, taken, wake := b.busNextBatch()
+		batch, taken, wake, next := b.busNextBatch(held)
 		if len(batch) == 0 {
-			select {
-			case <-ctx.Done():
-			case <-wake:
-			}
+			b.busIdle(ctx, wake, next)
 			continue
 		}
-		if !b.busDeliver(ctx, handle, batch) {
-			break
+		err := handle(ctx, slices.Clone(batch))
+		if err != nil && ctx.Err() != nil {
+			break // shutting down: the batch stays uncommitted
 		}
-		b.busCommit(taken)
+		b.busSettle(ctx, held, taken, err)
 	}
 	return nil
 }
 
-// busNextBatch copies up to maxBatch uncommitted events, taken[p] from the
-// head of partition p. With nothing to deliver it returns the channel the
-// next Publish closes.
-func (b *EventBus) busNextBatch() (batch []domain.Interaction, taken []int, wake <-chan struct{}) {
+// busIdle waits for a Publish, for the first held partition to be due
+// (next, if not zero) or for ctx to end.
+func (b *EventBus) busIdle(ctx context.Context, wake <-chan struct{}, next time.Time) {
+	var due <-chan time.Time
+	if !next.IsZero() {
+		t := time.NewTimer(time.Until(next))
+		defer t.Stop()
+		due = t.C
+	}
+	select {
+	case <-ctx.Done():
+	case <-wake:
+	case <-due:
+	}
+}
+
+// busTake is what a batch holds of one partition: its first n events.
+type busTake struct{ p, n int }
+
+// busHold is the retry state of one partition: left out of batches until
+// until, after failing with backoff.
+type busHold struct {
+	until   time.Time
+	backoff time.Duration
+}
+
+// busNextBatch copies up to maxBatch uncommitted events, the partitions'
+// heads in the order taken lists them, leaving out partitions held after a
+// failure. With nothing to deliver it returns the channel the next Publish
+// closes and the time the first held partition is due (zero if none is).
+func (b *EventBus) busNextBatch(held []busHold) (batch []domain.Interaction, taken []busTake, wake <-chan struct{}, next time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	taken = make([]int, b.partitions)
+	now := time.Now()
 	for i := range b.partitions {
 		p := (b.first + i) % b.partitions
-		n := min(len(b.logs[p]), b.maxBatch-len(batch))
-		batch = append(batch, b.logs[p][:n]...)
-		taken[p] = n
+		if h := held[p].until; now.Before(h) {
+			if len(b.logs[p]) > 0 && (next.IsZero() || h.Before(next)) {
+				next = h
+			}
+			continue
+		}
+		if n := min(len(b.logs[p]), b.maxBatch-len(batch)); n > 0 {
+			batch = append(batch, b.logs[p][:n]...)
+			taken = append(taken, busTake{p, n})
+		}
 	}
 	b.first = (b.first + 1) % b.partitions
-	return batch, taken, b.wake
+	return batch, taken, b.wake, next
 }
 
-// busDeliver hands batch to handle until it succeeds (true) or ctx ends
-// first (false). Each attempt gets its own copy, so a handler that
-// reorders its slice cannot change what a retry sees.
-func (b *EventBus) busDeliver(ctx context.Context, handle ports.EventHandler, batch []domain.Interaction) bool {
-	backoff := b.minBackoff
-	for attempt := 1; ; attempt++ {
-		err := handle(ctx, slices.Clone(batch))
-		if err == nil {
-			return true
+// busSettle commits what handle stored of batch (the partitions' heads as
+// taken lists them) and holds back the partitions it did not fully store.
+func (b *EventBus) busSettle(ctx context.Context, held []busHold, taken []busTake, err error) {
+	// stored[k] is how many of taken[k]'s events may be committed.
+	stored := make([]int, len(taken))
+	var partial *ports.PartialFailure
+	switch {
+	case err == nil:
+		for k, t := range taken {
+			stored[k] = t.n
 		}
-		if ctx.Err() != nil {
-			return false
+	case errors.As(err, &partial):
+		failed := make(map[int]bool, len(partial.Failed))
+		for _, i := range partial.Failed {
+			failed[i] = true
 		}
-		b.logger.WarnContext(ctx, "event batch failed; retrying",
-			"events", len(batch), "attempt", attempt, "backoff", backoff, "err", err)
-		timer := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return false
-		case <-timer.C:
+		start := 0
+		for k, t := range taken {
+			stored[k] = t.n
+			for j := range t.n {
+				if failed[start+j] {
+					stored[k] = j
+					break
+				}
+			}
+			start += t.n
 		}
-		backoff = min(2*backoff, b.maxBackoff)
 	}
-}
-
-// busCommit advances the committed offsets past a handled batch and drops
-// the committed events, letting the garbage collector reclaim them.
-func (b *EventBus) busCommit(taken []int) {
+	now := time.Now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for p, n := range taken {
-		clear(b.logs[p][:n])
-		b.logs[p] = b.logs[p][n:]
-		if len(b.logs[p]) == 0 {
-			b.logs[p] = nil
+	for k, t := range taken {
+		if stored[k] == t.n {
+			held[t.p] = busHold{}
+		} else {
+			h := &held[t.p]
+			h.backoff = min(max(2*h.backoff, b.minBackoff), b.maxBackoff)
+			h.until = now.Add(h.backoff)
+			b.logger.WarnContext(ctx, "events not stored; their partition is held back, then delivered again",
+				"partition", t.p, "stored", stored[k], "events", t.n, "backoff", h.backoff, "err", err)
+		}
+		// Commit: drop the stored head, letting the collector reclaim it.
+		clear(b.logs[t.p][:stored[k]])
+		b.logs[t.p] = b.logs[t.p][stored[k]:]
+		if len(b.logs[t.p]) == 0 {
+			b.logs[t.p] = nil
 		}
 	}
 }

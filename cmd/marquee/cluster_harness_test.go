@@ -157,6 +157,8 @@ func newTestCluster(t *testing.T, n int, extra ...string) *testCluster {
 		"MARQUEE_DATABASE_URL=" + dbURL, "MARQUEE_DATABASE_SCHEMA=" + schema,
 		"MARQUEE_REDIS_URL=" + redisURL, "MARQUEE_REDIS_PREFIX=" + schema,
 		"MARQUEE_KAFKA_BROKERS=" + strings.Join(emb.Addrs(), ","), "MARQUEE_KAFKA_TOPIC=cluster.events",
+		"MARQUEE_KAFKA_SASL_MECHANISM=" + emb.Security().SASLMechanism, "MARQUEE_KAFKA_SASL_USERNAME=" + emb.Security().SASLUser,
+		"MARQUEE_KAFKA_SASL_PASSWORD=" + emb.Security().SASLPassword,
 		"MARQUEE_KAFKA_GROUP=" + schema, "MARQUEE_KAFKA_SESSION_TIMEOUT=6s",
 		"MARQUEE_CLUSTER_PROVIDER=automanaged", "MARQUEE_CLUSTER_NAME=" + schema,
 		"MARQUEE_CLUSTER_SEEDS=" + strings.Join(seeds, ","),

@@ -50,8 +50,8 @@ func serve(args []string) error {
 		cluster = fmt.Sprintf("%s member of %q, advertised as %s", cc.Provider, cc.Name, cc.Advertise)
 		logger.Info("cluster member", "provider", cc.Provider, "cluster", cc.Name, "bind", cc.Bind, "advertise", cc.Advertise)
 	}
-	fmt.Fprintf(os.Stderr, "\n  Marquee is running.\n    docs     %s/docs\n    try      curl %s'%s/api/recommendations?user_id=user_42&n=5'\n    metrics  %s/metrics\n    access   %s\n    cluster  %s\n  Ctrl-C stops it.\n\n",
-		app.URL(), try, app.URL(), app.URL(), access, cluster)
+	fmt.Fprintf(os.Stderr, "\n  Marquee is running.\n    docs     %s/docs\n    try      curl %s'%s/api/recommendations?user_id=user_42&n=5'\n    metrics  %s/metrics\n    access   %s\n    events   %s\n    cluster  %s\n  Ctrl-C stops it.\n\n",
+		app.URL(), try, app.URL(), app.URL(), access, cfg.EventDurability(), cluster)
 	err = app.Run(ctx)
 	logger.Info("shutting down")
 	return err

@@ -54,6 +54,7 @@ func TestSIGTERMUnderLoadLosesNothing(t *testing.T) {
 	l.Close()
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "MARQUEE_HTTP_ADDR="+addr, "MARQUEE_DATABASE_URL="+dbURL, "MARQUEE_DATABASE_SCHEMA="+schema,
+		"MARQUEE_KAFKA_DATA_DIR="+filepath.Join(t.TempDir(), "kafka"),
 		"MARQUEE_DEMO=true", "MARQUEE_DEMO_USERS=50", "MARQUEE_TRAIN_CRON=off", "MARQUEE_ARCHIVE_EVERY=off",
 		"MARQUEE_ACCEPT_UNKNOWN_MOVIES=true", "MARQUEE_INSECURE_DEV=true")
 	var logs bytes.Buffer

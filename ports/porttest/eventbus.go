@@ -42,6 +42,7 @@ func EventBus(t *testing.T, newBus func(t *testing.T) (ports.EventPublisher, fun
 		{"delivered exactly once", busDeliveredOnce},
 		{"per-user order kept", busOrderKept},
 		{"failed batch is retried", busFailedBatchRetried},
+		{"a failing user holds back only their partition", busFailingUserHeldAlone},
 		{"consumer restarted after committed batches", busRestarted(false)},
 		{"consumer restarted after a failed batch", busRestarted(true)},
 		{"Consume returns when idle and cancelled", busReturnsOnCancel(false)},
@@ -121,29 +122,32 @@ func busOrderKept(t *testing.T, pub ports.EventPublisher, newConsumer func(t *te
 	log.checkOrderLocked(t)
 }
 
-// busFailedBatchRetried fails every batch twice, after storing part of it,
-// and expects the same batch again each time and nothing lost.
+// busFailedBatchRetried fails every batch holding an event never handed
+// over before, after storing part of it, and expects every event of a
+// failed batch delivered again, nothing lost, and each user's order kept.
 func busFailedBatchRetried(t *testing.T, pub ports.EventPublisher, newConsumer func(t *testing.T) ports.EventConsumer) {
 	events := busEvents(30, 10)
 	var (
 		log      busLog
-		attempts = map[string]int{}
-		failed   string // key of the batch that failed last; it must come next
+		handed   = map[string]bool{} // ever handed over
+		failedIn = map[string]bool{} // in a batch that failed
 		failures int
 	)
 	busPublish(t, pub, events[:150], 75)
 	stop := busConsume(t, newConsumer(t), func(_ context.Context, batch []domain.Interaction) error {
-		key := busKey(batch)
 		log.mu.Lock()
-		if failed != "" && key != failed {
-			t.Errorf("after a failure got batch %.60s…, want the failed batch %.60s… again", key, failed)
+		fail := false
+		for _, ev := range batch {
+			if !handed[ev.EventID] {
+				fail = true
+			}
+			handed[ev.EventID] = true
 		}
-		attempts[key]++
-		fail := attempts[key] <= 2
 		if fail {
-			failed, failures = key, failures+1
-		} else {
-			failed = ""
+			failures++
+			for _, ev := range batch {
+				failedIn[ev.EventID] = true
+			}
 		}
 		log.mu.Unlock()
 		if fail {
@@ -155,7 +159,16 @@ func busFailedBatchRetried(t *testing.T, pub ports.EventPublisher, newConsumer f
 		return nil
 	})
 	busPublish(t, pub, events[150:], 75)
-	busWaitFor(t, "all events stored", func() bool { return log.storedCount() == len(events) })
+	busWaitFor(t, "every event of a failed batch delivered again", func() bool {
+		log.mu.Lock()
+		defer log.mu.Unlock()
+		for id := range failedIn {
+			if log.seen[id] == 0 {
+				return false
+			}
+		}
+		return len(log.stored) == len(events)
+	})
 	busStop(t, stop)
 
 	log.mu.Lock()
@@ -169,6 +182,80 @@ func busFailedBatchRetried(t *testing.T, pub ports.EventPublisher, newConsumer f
 		}
 	}
 	log.checkOrderLocked(t)
+}
+
+// busFailingUserHeldAlone has one user whose events the handler keeps
+// failing (a *ports.PartialFailure: every other event is stored). While
+// that lasts, the other users' events must be committed, so most are
+// delivered once: only the partition of the failing user is held back,
+// not the whole stream. Once the user heals, everything is stored, in
+// each user's order.
+func busFailingUserHeldAlone(t *testing.T, pub ports.EventPublisher, newConsumer func(t *testing.T) ports.EventConsumer) {
+	const users, perUser, failuresBeforeHealing = 40, 10, 4
+	events := busEvents(users, perUser)
+	bad := busEvent(0, 0).UserID
+	var (
+		log      busLog
+		healed   bool
+		failures int
+	)
+	stop := busConsume(t, newConsumer(t), func(_ context.Context, batch []domain.Interaction) error {
+		log.mu.Lock()
+		failing := !healed
+		log.mu.Unlock()
+		var failed []int
+		var ok []domain.Interaction
+		for i, ev := range batch {
+			if failing && ev.UserID == bad {
+				failed = append(failed, i)
+			} else {
+				ok = append(ok, ev)
+			}
+		}
+		if len(ok) > 0 {
+			log.deliver(t, ok)
+			log.store(ok)
+		}
+		if len(failed) == 0 {
+			return nil
+		}
+		log.mu.Lock()
+		failures++
+		log.mu.Unlock()
+		return &ports.PartialFailure{Failed: failed, Err: errBusInjected}
+	})
+	busPublish(t, pub, events, 50)
+	busWaitFor(t, "the failing user to fail a few times", func() bool {
+		log.mu.Lock()
+		defer log.mu.Unlock()
+		return failures >= failuresBeforeHealing
+	})
+	log.mu.Lock()
+	// Users whose every event was delivered exactly once: committed, not
+	// handed again with the failing user's.
+	once := 0
+	for u := 1; u < users; u++ {
+		all := true
+		for seq := range perUser {
+			if log.seen[busEvent(u, seq).EventID] != 1 {
+				all = false
+			}
+		}
+		if all {
+			once++
+		}
+	}
+	healed = true
+	log.mu.Unlock()
+	t.Logf("while user %s failed %d times, %d of %d other users were delivered exactly once", bad, failuresBeforeHealing, once, users-1)
+	if once < (users-1)/2 {
+		t.Errorf("only %d of %d other users were delivered exactly once while %s failed: the failing user holds back more than their partition", once, users-1, bad)
+	}
+	busWaitFor(t, "every event stored after the user healed", func() bool { return log.storedCount() == len(events) })
+	busStop(t, stop)
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	log.checkFirstStoreOrderLocked(t)
 }
 
 // busRestarted stops a consumer mid-stream, from inside its handler after
