@@ -65,7 +65,7 @@ func (a *App) startEvents(ctx context.Context) (eventStream, error) {
 	a.embedded = emb
 	a.onStop(func(context.Context) error { a.closeEmbedded(); return nil })
 	s.brokers = emb.Addrs()
-	s.opts = append(s.opts, kafka.WithSecurity(emb.Security()))
+	s.opts = append(s.opts, emb.ClientOptions()...)
 	a.Logger.Info("embedded Kafka broker started (kfake, loopback, SASL with credentials made at start)",
 		"addr", s.brokers[0], "events", cfg.EventDurability())
 	// The broker keeps what its consumers committed until it is trimmed

@@ -14,76 +14,8 @@ import (
 
 	"github.com/marquee-recsys/marquee/clients/go/marquee"
 	"github.com/marquee-recsys/marquee/domain"
+	"github.com/marquee-recsys/marquee/internal/testpg"
 )
-
-// ownPostgres is a PostgreSQL 15 server of the test's own, on a free
-// loopback port, that the test stops and starts (the shared server stays
-// up for the other packages' tests). PostgreSQL refuses to run as root,
-// so it runs as the postgres user; pgvector comes from the system-wide
-// install (deploy/local/postgres.sh).
-type ownPostgres struct {
-	t    *testing.T
-	dir  string
-	port int
-}
-
-func startOwnPostgres(t *testing.T) *ownPostgres {
-	t.Helper()
-	bin := "/usr/lib/postgresql/15/bin"
-	if _, err := os.Stat(filepath.Join(bin, "initdb")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL 15 binaries are required under CI=true: %v", err)
-		}
-		t.Skip("no PostgreSQL 15 binaries; run deploy/local/postgres.sh")
-	}
-	dir, err := os.MkdirTemp("", "marquee-pg-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pg := &ownPostgres{t: t, dir: dir, port: l.Addr().(*net.TCPAddr).Port}
-	l.Close()
-	pg.run(t, "chown", "-R", "postgres:postgres", dir)
-	pg.run(t, "runuser", "-u", "postgres", "--", filepath.Join(bin, "initdb"), "-D", filepath.Join(dir, "data"),
-		"-U", "postgres", "--auth=trust", "--no-sync")
-	t.Cleanup(func() {
-		_ = exec.Command("runuser", "-u", "postgres", "--", filepath.Join(bin, "pg_ctl"), "-D", filepath.Join(dir, "data"),
-			"-m", "immediate", "stop").Run()
-		_ = os.RemoveAll(dir)
-	})
-	pg.start()
-	return pg
-}
-
-func (pg *ownPostgres) run(t *testing.T, name string, args ...string) {
-	t.Helper()
-	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
-		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
-	}
-}
-
-func (pg *ownPostgres) url() string {
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", pg.port)
-}
-
-// start starts the server (again) and waits until it accepts connections.
-func (pg *ownPostgres) start() {
-	pg.t.Helper()
-	pg.run(pg.t, "runuser", "-u", "postgres", "--", "/usr/lib/postgresql/15/bin/pg_ctl", "-D", filepath.Join(pg.dir, "data"),
-		"-l", filepath.Join(pg.dir, "log"), "-w", "-o",
-		fmt.Sprintf("-p %d -c listen_addresses=127.0.0.1 -k %s -c fsync=off", pg.port, pg.dir), "start")
-}
-
-// stop stops the server at once, as a crash or a network cut would look
-// to Marquee.
-func (pg *ownPostgres) stop() {
-	pg.t.Helper()
-	pg.run(pg.t, "runuser", "-u", "postgres", "--", "/usr/lib/postgresql/15/bin/pg_ctl", "-D", filepath.Join(pg.dir, "data"),
-		"-m", "immediate", "stop")
-}
 
 // availability sends n recommendation requests spread over the users and
 // returns the fraction answered 200.
@@ -107,10 +39,10 @@ func ptr[T any](v T) *T { return &v }
 // (from what is reachable, popular in memory at worst), readiness says
 // not ready meanwhile, and nothing accepted is lost.
 func TestPostgresDown(t *testing.T) {
-	pg := startOwnPostgres(t)
+	pg := testpg.Start(t)
 	_, redisURL := realServices(t)
 	app := startAppEnv(t, map[string]string{
-		"MARQUEE_DATABASE_URL": pg.url(), "MARQUEE_REDIS_URL": redisURL, "MARQUEE_REDIS_PREFIX": fmt.Sprintf("pgdown%d", pg.port),
+		"MARQUEE_DATABASE_URL": pg.URL(), "MARQUEE_REDIS_URL": redisURL, "MARQUEE_REDIS_PREFIX": fmt.Sprintf("pgdown%d", pg.Port()),
 		"MARQUEE_DEMO": "true", "MARQUEE_DEMO_USERS": "100", "MARQUEE_TIER_TIMEOUT": "100ms",
 		"MARQUEE_INSECURE_DEV": "true", // keys are auth_test.go's subject
 	})
@@ -120,7 +52,7 @@ func TestPostgresDown(t *testing.T) {
 		t.Fatalf("availability before the fault = %.2f", a)
 	}
 
-	pg.stop()
+	pg.Stop()
 	during := availability(t, c, 100)
 	var events []marquee.EventIn
 	for i := 0; i < 20; i++ {
@@ -135,7 +67,7 @@ func TestPostgresDown(t *testing.T) {
 		t.Fatalf("/readyz with PostgreSQL down: %v %v", ready.StatusCode(), err)
 	}
 
-	pg.start()
+	pg.Start()
 	back := time.Now()
 	waitFor(t, "the events accepted during the outage to be applied", func() bool {
 		for i := 0; i < 20; i++ {

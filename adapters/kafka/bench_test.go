@@ -13,25 +13,57 @@ import (
 )
 
 // BenchmarkPublishConsume measures events per second from Publish to the
-// handler through the embedded broker: with one event per Publish from
-// many goroutines (the HTTP edge's shape) and with batches (an importer's).
+// handler through the embedded broker, in memory and durable (its log on
+// disk, fsynced before each acknowledgement): with one event per Publish
+// from many goroutines (the HTTP edge's single events), batches of 20
+// from 16 (its batches), and batches of 500 (an importer's).
 func BenchmarkPublishConsume(b *testing.B) {
-	for _, bc := range []struct{ batch, publishers int }{{1, 64}, {500, 4}} {
-		b.Run(fmt.Sprintf("batch=%d/publishers=%d", bc.batch, bc.publishers), func(b *testing.B) {
-			benchPublishConsume(b, bc.batch, bc.publishers)
-		})
+	for _, broker := range []string{"memory", "durable"} {
+		for _, bc := range []struct{ batch, publishers int }{{1, 64}, {20, 16}, {500, 4}} {
+			b.Run(fmt.Sprintf("broker=%s/batch=%d/publishers=%d", broker, bc.batch, bc.publishers), func(b *testing.B) {
+				at := sharedBroker(b)
+				if broker == "durable" {
+					at = durableBroker(b)
+				}
+				benchPublishConsume(b, at, bc.batch, bc.publishers)
+			})
+		}
 	}
 }
 
-func benchPublishConsume(b *testing.B, batch, publishers int) {
-	topic := newTopic(b, 8)
-	pub := newPublisher(b, topic)
+// brokerAt is a broker and what its clients need.
+type brokerAt struct {
+	addrs []string
+	opts  []kafka.Option
+	topic string
+}
+
+func sharedBroker(b *testing.B) brokerAt {
+	return brokerAt{addrs: brokers(b), opts: []kafka.Option{secure(b)}, topic: newTopic(b, 8)}
+}
+
+// durableBroker starts a broker of the benchmark's own on a data directory.
+func durableBroker(b *testing.B) brokerAt {
+	e, err := kafka.StartEmbedded(kafka.WithEmbeddedTopics("bench", "bench.dlq"), kafka.WithEmbeddedDataDir(b.TempDir()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(e.Close)
+	return brokerAt{addrs: e.Addrs(), opts: e.ClientOptions(), topic: "bench"}
+}
+
+func benchPublishConsume(b *testing.B, at brokerAt, batch, publishers int) {
+	topic := at.topic
+	pub := newPublisherAt(b, at.addrs, topic, at.opts...)
 	var assignOnce, doneOnce sync.Once
 	assigned, done := make(chan struct{}), make(chan struct{})
 	var consumed atomic.Int64
-	c := newConsumer(b, topic, "bench", kafka.WithPartitionsAssigned(func(string, []int32) {
+	c, err := kafka.NewConsumer(at.addrs, topic, "bench", fastGroup(append(at.opts, kafka.WithPartitionsAssigned(func(string, []int32) {
 		assignOnce.Do(func() { close(assigned) })
-	}))
+	}))...)...)
+	if err != nil {
+		b.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan error, 1)
 	go func() {

@@ -76,6 +76,15 @@ func (c *Consumer) deadLetter(ctx context.Context, cl *kgo.Client, bad []badReco
 	defer cancel()
 	results := cl.ProduceSync(pctx, out...)
 	var firstErr error
+	if c.cfg.logSync != nil && results.FirstErr() == nil {
+		// On a durable embedded broker, parked is on disk before its
+		// source record may be committed away.
+		if err := c.cfg.logSync(c.cfg.deadLetterTopic, partitionsOf(out)); err != nil {
+			for i := range results {
+				results[i].Err = err
+			}
+		}
+	}
 	for i, r := range results {
 		if r.Err != nil {
 			failed = append(failed, bad[i].rec)

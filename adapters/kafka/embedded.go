@@ -36,6 +36,7 @@ type Embedded struct {
 	addrs    []string
 	security Security
 	dataDir  string
+	syncer   *logSyncer // nil in memory
 }
 
 // EmbeddedOption configures StartEmbedded.
@@ -51,9 +52,10 @@ type embeddedConfig struct {
 }
 
 // WithEmbeddedDataDir keeps the broker's log in dir (created with mode
-// 0700 if missing: the events in it are users' data), fsyncing every
-// produce before it is acknowledged; a broker started on a directory a
-// previous one used resumes its topics, records and committed offsets.
+// 0700 if missing: the events in it are users' data); a Publisher built
+// with the broker's ClientOptions returns only once what it produced is
+// fsynced there. A broker started on a directory a previous one used
+// resumes its topics, records and committed offsets.
 func WithEmbeddedDataDir(dir string) EmbeddedOption {
 	return func(c *embeddedConfig) { c.dataDir = dir }
 }
@@ -140,13 +142,21 @@ func StartEmbedded(opts ...EmbeddedOption) (*Embedded, error) {
 		if err := prepareDataDir(cfg.dataDir); err != nil {
 			return nil, err
 		}
-		kopts = append(kopts, kfake.DataDir(cfg.dataDir), kfake.SyncWrites())
+		kopts = append(kopts, kfake.DataDir(cfg.dataDir))
 	}
 	cluster, err := kfake.NewCluster(kopts...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka: start embedded broker on port %d: %w", cfg.port, err)
 	}
-	return &Embedded{cluster: cluster, addrs: cluster.ListenAddrs(), security: sec, dataDir: cfg.dataDir}, nil
+	e := &Embedded{cluster: cluster, addrs: cluster.ListenAddrs(), security: sec, dataDir: cfg.dataDir}
+	if cfg.dataDir != "" {
+		if err := syncTree(cfg.dataDir); err != nil {
+			cluster.Close()
+			return nil, fmt.Errorf("kafka: embedded broker data directory: %w", err)
+		}
+		e.syncer = newLogSyncer(cfg.dataDir)
+	}
+	return e, nil
 }
 
 // prepareDataDir creates dir (0700) if needed and removes the SASL users
@@ -172,6 +182,17 @@ func (e *Embedded) Addrs() []string { return append([]string(nil), e.addrs...) }
 // Security returns what a client needs to connect (WithSecurity): the
 // SASL user and password generated when the broker started.
 func (e *Embedded) Security() Security { return e.security }
+
+// ClientOptions are the options of this broker's clients: its
+// credentials and, on disk, the fsync of what a Publisher (or a Consumer's
+// dead-letter producer) wrote, before it reports success.
+func (e *Embedded) ClientOptions() []Option {
+	opts := []Option{WithSecurity(e.security)}
+	if e.syncer != nil {
+		opts = append(opts, func(c *config) { c.logSync = e.syncer.sync })
+	}
+	return opts
+}
 
 // Durable reports whether the broker keeps its log on disk.
 func (e *Embedded) Durable() bool { return e.dataDir != "" }

@@ -35,7 +35,11 @@ type config struct {
 	onDeadLetter    func(reason string)
 	security        Security
 	minInsync       int
-	extra           []kgo.Opt
+	// logSync, set by Embedded.ClientOptions on a durable broker, makes
+	// produced records durable: called with the partitions written, after
+	// the broker acknowledged them.
+	logSync func(topic string, partitions []int32) error
+	extra   []kgo.Opt
 }
 
 // defaultConfig returns production settings: kgo's group timeouts, which

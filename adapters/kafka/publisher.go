@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -24,6 +25,7 @@ type Publisher struct {
 	cl      *kgo.Client
 	topic   string
 	timeout time.Duration
+	logSync func(topic string, partitions []int32) error
 }
 
 // NewPublisher returns a Publisher for topic. It does not contact the
@@ -54,7 +56,7 @@ func NewPublisher(brokers []string, topic string, opts ...Option) (*Publisher, e
 	if err != nil {
 		return nil, err
 	}
-	return &Publisher{cl: cl, topic: topic, timeout: cfg.deliveryTimeout}, nil
+	return &Publisher{cl: cl, topic: topic, timeout: cfg.deliveryTimeout, logSync: cfg.logSync}, nil
 }
 
 // Publish produces events, keyed by user id so that each user's events
@@ -97,6 +99,11 @@ func (p *Publisher) Publish(ctx context.Context, events ...domain.Interaction) e
 			err = pctx.Err()
 		}
 	}
+	if err == nil && p.logSync != nil {
+		if err = p.logSync(p.topic, partitionsOf(records)); err != nil {
+			return fmt.Errorf("kafka: produce to %s: %w: %w", p.topic, ports.ErrUnavailable, err)
+		}
+	}
 	switch {
 	case err == nil:
 		return nil
@@ -109,6 +116,17 @@ func (p *Publisher) Publish(ctx context.Context, events ...domain.Interaction) e
 	default:
 		return fmt.Errorf("kafka: produce to %s: %w: %w", p.topic, ports.ErrUnavailable, err)
 	}
+}
+
+// partitionsOf returns the distinct partitions records were produced to.
+func partitionsOf(records []*kgo.Record) []int32 {
+	var out []int32
+	for _, r := range records {
+		if !slices.Contains(out, r.Partition) {
+			out = append(out, r.Partition)
+		}
+	}
+	return out
 }
 
 // Close flushes nothing and drops the connections: records of a Publish

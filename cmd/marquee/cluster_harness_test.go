@@ -38,26 +38,6 @@ import (
 	"github.com/marquee-recsys/marquee/adapters/kafka"
 )
 
-// marqueeBin is the binary the cluster tests run, built once by TestMain.
-var marqueeBin string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "marquee-cluster-bin")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	marqueeBin = filepath.Join(dir, "marquee")
-	if out, err := exec.Command("go", "build", "-o", marqueeBin, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build marquee: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
 // testCluster is n marquee processes sharing one PostgreSQL schema, one
 // Redis prefix and one Kafka broker (kfake, in this process).
 type testCluster struct {

@@ -42,10 +42,7 @@ func TestSIGTERMUnderLoadLosesNothing(t *testing.T) {
 	schema := fmt.Sprintf("marquee_sigterm_%d", rand.Uint32())
 	t.Cleanup(func() { _, _ = conn.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+" CASCADE") })
 
-	bin := filepath.Join(t.TempDir(), "marquee")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := marqueeBin
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
