@@ -34,7 +34,7 @@ func (a *App) startEvents(ctx context.Context) (eventStream, error) {
 	cfg := a.Config
 	// franz-go narrates every group join at info level; keep its warnings.
 	s := eventStream{brokers: cfg.KafkaBrokers, opts: []kafka.Option{
-		kafka.WithLogger(NewLogger(Config{LogLevel: max(cfg.LogLevel, slog.LevelWarn), LogFormat: cfg.LogFormat}).With("component", "kafka")),
+		kafka.WithLogger(slog.New(atLeast{a.Logger.Handler(), slog.LevelWarn})),
 		kafka.WithSessionTimeout(cfg.KafkaSession), kafka.WithHeartbeatInterval(min(cfg.KafkaSession/3, 3*time.Second)),
 		kafka.WithDeadLetterTopic(cfg.Kafka.DeadLetterTopic),
 		kafka.WithDeadLetterObserver(func(reason string) { a.Metrics.EventsDeadLettered.WithLabelValues(reason).Inc() }),
@@ -150,3 +150,19 @@ func claimDataDir(dir, identity string) error {
 	}
 	return nil
 }
+
+// atLeast passes on the records of its handler's that are at least min.
+type atLeast struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h atLeast) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h atLeast) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return atLeast{h.Handler.WithAttrs(attrs), h.min}
+}
+
+func (h atLeast) WithGroup(name string) slog.Handler { return atLeast{h.Handler.WithGroup(name), h.min} }
