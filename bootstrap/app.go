@@ -238,6 +238,7 @@ func (a *App) listen(pub *kafka.Publisher) error {
 			Models: a.Stores.Models, Now: time.Now},
 		Publisher: pub, Recommender: a.System, Catalog: a.Stores.Catalog, Popular: a.Stores.Popular,
 		History: a.Stores.Log, Trainer: a.System, Archiver: a.System, Models: a.Stores.Models, Metrics: a.Metrics, Weights: a.Config.Weights,
+		Logger:              a.Logger.With("component", "http"),
 		AcceptUnknownMovies: a.Config.AcceptUnknownMovies,
 		// Ready when the event stream and the database answer; the cache
 		// and the archive are reported, but a node without them still

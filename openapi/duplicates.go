@@ -60,7 +60,7 @@ func checkDuplicates(ctx context.Context, d Deps, inputs []EventIn, events []dom
 		case errors.Is(err, ports.ErrUnavailable), errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
 			d.Metrics.EventIDCheckSkipped.Add(float64(len(ids)))
 		default:
-			return nil, serverError("event store unavailable; nothing was accepted", err)
+			return nil, d.serverError(ctx, "event store unavailable; nothing was accepted", err)
 		}
 	}
 	for j, ev := range events {

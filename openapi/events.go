@@ -149,7 +149,7 @@ func registerEvents(api huma.API, d Deps) {
 			Message: "unknown event type \"explode\"; expected one of [view click like dislike rating watch_complete add_to_list]",
 		}),
 		exampleProblem(http.StatusRequestEntityTooLarge, "request body is too large limit=1048576 bytes"),
-		exampleProblem(http.StatusServiceUnavailable, "event stream unavailable; nothing was accepted: kafka: unreachable"))
+		exampleServerProblem(http.StatusServiceUnavailable, "event stream unavailable; nothing was accepted"))
 }
 
 func postEvents(ctx context.Context, d Deps, body *EventsBody) (*EventsAccepted, error) {
@@ -210,7 +210,7 @@ func postEvents(ctx context.Context, d Deps, body *EventsBody) (*EventsAccepted,
 	}
 	if len(publish) > 0 {
 		if err := d.Publisher.Publish(ctx, publish...); err != nil {
-			return nil, serverError("event stream unavailable; nothing was accepted", err)
+			return nil, d.serverError(ctx, "event stream unavailable; nothing was accepted", err)
 		}
 	}
 	out := &EventsAccepted{}
@@ -274,7 +274,7 @@ func checkCatalog(ctx context.Context, d Deps, events []domain.Interaction, inde
 		return nil
 	}
 	if err != nil {
-		return serverError("catalog unavailable; nothing was accepted", err)
+		return d.serverError(ctx, "catalog unavailable; nothing was accepted", err)
 	}
 	for j, ev := range events {
 		if _, ok := known[ev.MovieID]; !ok {

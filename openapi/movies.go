@@ -86,7 +86,7 @@ func registerMovies(api huma.API, d Deps) {
 			return nil, huma.Error422UnprocessableEntity("invalid movie", fieldDetails("body", err)...)
 		}
 		if err := d.Catalog.Put(ctx, m); err != nil {
-			return nil, serverError("catalog unavailable", err)
+			return nil, d.serverError(ctx, "catalog unavailable", err)
 		}
 		return &movieOutput{Body: fromMovie(m)}, nil
 	})
@@ -107,7 +107,7 @@ func registerMovies(api huma.API, d Deps) {
 			return nil, huma.Error404NotFound(fmt.Sprintf("movie %q is not in the catalog", in.ID))
 		}
 		if err != nil {
-			return nil, serverError("catalog unavailable", err)
+			return nil, d.serverError(ctx, "catalog unavailable", err)
 		}
 		return &movieOutput{Body: fromMovie(m)}, nil
 	})
@@ -136,7 +136,7 @@ func registerMovies(api huma.API, d Deps) {
 			return nil, huma.Error422UnprocessableEntity("invalid movies; none was stored", details...)
 		}
 		if err := d.Catalog.Put(ctx, movies...); err != nil {
-			return nil, serverError("catalog unavailable", err)
+			return nil, d.serverError(ctx, "catalog unavailable", err)
 		}
 		out := &bulkMoviesOutput{}
 		out.Body.Upserted = len(movies)
@@ -157,7 +157,7 @@ func registerMovies(api huma.API, d Deps) {
 	}, func(ctx context.Context, in *listMoviesInput) (*listMoviesOutput, error) {
 		page, err := d.Catalog.List(ctx, domain.MovieID(in.After), in.Limit)
 		if err != nil {
-			return nil, serverError("catalog unavailable", err)
+			return nil, d.serverError(ctx, "catalog unavailable", err)
 		}
 		out := &listMoviesOutput{}
 		out.Body.Movies = make([]Movie, len(page))

@@ -344,7 +344,7 @@ type HealthOutputBody struct {
 	// Example: https://example.com/schemas/HealthOutputBody.json
 	Schema *string `json:"$schema,omitempty"`
 
-	// Checks Readiness: each dependency checked, ok or down with the reason
+	// Checks Readiness: each dependency checked, ok or down (down: <reason> for a key with the admin scope)
 	Checks map[string]string `json:"checks,omitempty"`
 
 	// Status ok (liveness); ready, or degraded when a dependency the node can serve without is down (readiness)
@@ -1034,7 +1034,7 @@ type ClientInterface interface {
 
 	// GetReadyz Readiness
 	//
-	// 200 when this node can accept events and serve recommendations: the event stream and the database answer. The body lists every dependency checked; with the cache or the archive down the status is degraded, still 200 (the walk skips the cache tier, the archiver retries and the hot table keeps the rows). 503 with the reason otherwise.
+	// 200 when this node can accept events and serve recommendations: the event stream and the database answer. The body lists every dependency checked, ok or down; with the cache or the archive down the status is degraded, still 200 (the walk skips the cache tier, the archiver retries and the hot table keeps the rows). 503 otherwise, naming the dependencies that are down. The probe is public and says why a dependency is down (`down: <reason>`, and the 503's errors) only to a request carrying an API key with the admin scope: the reasons can name hosts and ports. The server log has them too, under the 503's correlation id.
 	//
 	// Corresponds with GET /readyz (the `GetReadyz` operationId).
 	GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1402,7 +1402,7 @@ func (c *Client) GetHealthz(ctx context.Context, reqEditors ...RequestEditorFn) 
 
 // GetReadyz Readiness
 //
-// 200 when this node can accept events and serve recommendations: the event stream and the database answer. The body lists every dependency checked; with the cache or the archive down the status is degraded, still 200 (the walk skips the cache tier, the archiver retries and the hot table keeps the rows). 503 with the reason otherwise.
+// 200 when this node can accept events and serve recommendations: the event stream and the database answer. The body lists every dependency checked, ok or down; with the cache or the archive down the status is degraded, still 200 (the walk skips the cache tier, the archiver retries and the hot table keeps the rows). 503 otherwise, naming the dependencies that are down. The probe is public and says why a dependency is down (`down: <reason>`, and the 503's errors) only to a request carrying an API key with the admin scope: the reasons can name hosts and ports. The server log has them too, under the 503's correlation id.
 //
 // Corresponds with GET /readyz (the `GetReadyz` operationId).
 func (c *Client) GetReadyz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2365,7 +2365,7 @@ type ClientWithResponsesInterface interface {
 
 	// GetReadyzWithResponse Readiness
 	//
-	// 200 when this node can accept events and serve recommendations: the event stream and the database answer. The body lists every dependency checked; with the cache or the archive down the status is degraded, still 200 (the walk skips the cache tier, the archiver retries and the hot table keeps the rows). 503 with the reason otherwise.
+	// 200 when this node can accept events and serve recommendations: the event stream and the database answer. The body lists every dependency checked, ok or down; with the cache or the archive down the status is degraded, still 200 (the walk skips the cache tier, the archiver retries and the hot table keeps the rows). 503 otherwise, naming the dependencies that are down. The probe is public and says why a dependency is down (`down: <reason>`, and the 503's errors) only to a request carrying an API key with the admin scope: the reasons can name hosts and ports. The server log has them too, under the 503's correlation id.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2386,6 +2386,16 @@ type GetArchiveResponse403Headers struct {
 // GetArchiveResponse429Headers the declared response headers of an HTTP 429 response for GetArchive
 type GetArchiveResponse429Headers struct {
 	RetryAfter *int
+}
+
+// GetArchiveResponse500Headers the declared response headers of an HTTP 500 response for GetArchive
+type GetArchiveResponse500Headers struct {
+	XCorrelationID *string
+}
+
+// GetArchiveResponse503Headers the declared response headers of an HTTP 503 response for GetArchive
+type GetArchiveResponse503Headers struct {
+	XCorrelationID *string
 }
 
 type GetArchiveResponse struct {
@@ -2409,6 +2419,10 @@ type GetArchiveResponse struct {
 	Headers403 *GetArchiveResponse403Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetArchiveResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetArchiveResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetArchiveResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2485,6 +2499,16 @@ type PostArchiveResponse429Headers struct {
 	RetryAfter *int
 }
 
+// PostArchiveResponse500Headers the declared response headers of an HTTP 500 response for PostArchive
+type PostArchiveResponse500Headers struct {
+	XCorrelationID *string
+}
+
+// PostArchiveResponse503Headers the declared response headers of an HTTP 503 response for PostArchive
+type PostArchiveResponse503Headers struct {
+	XCorrelationID *string
+}
+
 type PostArchiveResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2506,6 +2530,10 @@ type PostArchiveResponse struct {
 	Headers403 *PostArchiveResponse403Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PostArchiveResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *PostArchiveResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PostArchiveResponse503Headers
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -2582,6 +2610,16 @@ type ListModelsResponse429Headers struct {
 	RetryAfter *int
 }
 
+// ListModelsResponse500Headers the declared response headers of an HTTP 500 response for ListModels
+type ListModelsResponse500Headers struct {
+	XCorrelationID *string
+}
+
+// ListModelsResponse503Headers the declared response headers of an HTTP 503 response for ListModels
+type ListModelsResponse503Headers struct {
+	XCorrelationID *string
+}
+
 type ListModelsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2603,6 +2641,10 @@ type ListModelsResponse struct {
 	Headers403 *ListModelsResponse403Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListModelsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListModelsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListModelsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2679,6 +2721,16 @@ type PostTrainResponse429Headers struct {
 	RetryAfter *int
 }
 
+// PostTrainResponse500Headers the declared response headers of an HTTP 500 response for PostTrain
+type PostTrainResponse500Headers struct {
+	XCorrelationID *string
+}
+
+// PostTrainResponse503Headers the declared response headers of an HTTP 503 response for PostTrain
+type PostTrainResponse503Headers struct {
+	XCorrelationID *string
+}
+
 type PostTrainResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2704,6 +2756,10 @@ type PostTrainResponse struct {
 	Headers403 *PostTrainResponse403Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PostTrainResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *PostTrainResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PostTrainResponse503Headers
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -2790,6 +2846,16 @@ type GetTrainJobResponse429Headers struct {
 	RetryAfter *int
 }
 
+// GetTrainJobResponse500Headers the declared response headers of an HTTP 500 response for GetTrainJob
+type GetTrainJobResponse500Headers struct {
+	XCorrelationID *string
+}
+
+// GetTrainJobResponse503Headers the declared response headers of an HTTP 503 response for GetTrainJob
+type GetTrainJobResponse503Headers struct {
+	XCorrelationID *string
+}
+
 type GetTrainJobResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2815,6 +2881,10 @@ type GetTrainJobResponse struct {
 	Headers403 *GetTrainJobResponse403Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetTrainJobResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetTrainJobResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetTrainJobResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2901,6 +2971,16 @@ type GetTrainingResponse429Headers struct {
 	RetryAfter *int
 }
 
+// GetTrainingResponse500Headers the declared response headers of an HTTP 500 response for GetTraining
+type GetTrainingResponse500Headers struct {
+	XCorrelationID *string
+}
+
+// GetTrainingResponse503Headers the declared response headers of an HTTP 503 response for GetTraining
+type GetTrainingResponse503Headers struct {
+	XCorrelationID *string
+}
+
 type GetTrainingResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2922,6 +3002,10 @@ type GetTrainingResponse struct {
 	Headers403 *GetTrainingResponse403Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetTrainingResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetTrainingResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetTrainingResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2998,6 +3082,16 @@ type GetAnalyticsSummaryResponse429Headers struct {
 	RetryAfter *int
 }
 
+// GetAnalyticsSummaryResponse500Headers the declared response headers of an HTTP 500 response for GetAnalyticsSummary
+type GetAnalyticsSummaryResponse500Headers struct {
+	XCorrelationID *string
+}
+
+// GetAnalyticsSummaryResponse503Headers the declared response headers of an HTTP 503 response for GetAnalyticsSummary
+type GetAnalyticsSummaryResponse503Headers struct {
+	XCorrelationID *string
+}
+
 type GetAnalyticsSummaryResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3021,6 +3115,10 @@ type GetAnalyticsSummaryResponse struct {
 	Headers403 *GetAnalyticsSummaryResponse403Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetAnalyticsSummaryResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetAnalyticsSummaryResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetAnalyticsSummaryResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3102,6 +3200,16 @@ type PostEventsResponse429Headers struct {
 	RetryAfter *int
 }
 
+// PostEventsResponse500Headers the declared response headers of an HTTP 500 response for PostEvents
+type PostEventsResponse500Headers struct {
+	XCorrelationID *string
+}
+
+// PostEventsResponse503Headers the declared response headers of an HTTP 503 response for PostEvents
+type PostEventsResponse503Headers struct {
+	XCorrelationID *string
+}
+
 type PostEventsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3131,6 +3239,10 @@ type PostEventsResponse struct {
 	Headers403 *PostEventsResponse403Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PostEventsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *PostEventsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PostEventsResponse503Headers
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -3227,6 +3339,16 @@ type ListMoviesResponse429Headers struct {
 	RetryAfter *int
 }
 
+// ListMoviesResponse500Headers the declared response headers of an HTTP 500 response for ListMovies
+type ListMoviesResponse500Headers struct {
+	XCorrelationID *string
+}
+
+// ListMoviesResponse503Headers the declared response headers of an HTTP 503 response for ListMovies
+type ListMoviesResponse503Headers struct {
+	XCorrelationID *string
+}
+
 type ListMoviesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3250,6 +3372,10 @@ type ListMoviesResponse struct {
 	Headers403 *ListMoviesResponse403Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListMoviesResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ListMoviesResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ListMoviesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3331,6 +3457,16 @@ type PostMoviesResponse429Headers struct {
 	RetryAfter *int
 }
 
+// PostMoviesResponse500Headers the declared response headers of an HTTP 500 response for PostMovies
+type PostMoviesResponse500Headers struct {
+	XCorrelationID *string
+}
+
+// PostMoviesResponse503Headers the declared response headers of an HTTP 503 response for PostMovies
+type PostMoviesResponse503Headers struct {
+	XCorrelationID *string
+}
+
 type PostMoviesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3356,6 +3492,10 @@ type PostMoviesResponse struct {
 	Headers403 *PostMoviesResponse403Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PostMoviesResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *PostMoviesResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PostMoviesResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3442,6 +3582,16 @@ type GetMovieResponse429Headers struct {
 	RetryAfter *int
 }
 
+// GetMovieResponse500Headers the declared response headers of an HTTP 500 response for GetMovie
+type GetMovieResponse500Headers struct {
+	XCorrelationID *string
+}
+
+// GetMovieResponse503Headers the declared response headers of an HTTP 503 response for GetMovie
+type GetMovieResponse503Headers struct {
+	XCorrelationID *string
+}
+
 type GetMovieResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3467,6 +3617,10 @@ type GetMovieResponse struct {
 	Headers403 *GetMovieResponse403Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetMovieResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetMovieResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetMovieResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3553,6 +3707,16 @@ type PutMovieResponse429Headers struct {
 	RetryAfter *int
 }
 
+// PutMovieResponse500Headers the declared response headers of an HTTP 500 response for PutMovie
+type PutMovieResponse500Headers struct {
+	XCorrelationID *string
+}
+
+// PutMovieResponse503Headers the declared response headers of an HTTP 503 response for PutMovie
+type PutMovieResponse503Headers struct {
+	XCorrelationID *string
+}
+
 type PutMovieResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3578,6 +3742,10 @@ type PutMovieResponse struct {
 	Headers403 *PutMovieResponse403Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *PutMovieResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *PutMovieResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PutMovieResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3664,6 +3832,16 @@ type GetPopularResponse429Headers struct {
 	RetryAfter *int
 }
 
+// GetPopularResponse500Headers the declared response headers of an HTTP 500 response for GetPopular
+type GetPopularResponse500Headers struct {
+	XCorrelationID *string
+}
+
+// GetPopularResponse503Headers the declared response headers of an HTTP 503 response for GetPopular
+type GetPopularResponse503Headers struct {
+	XCorrelationID *string
+}
+
 type GetPopularResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3687,6 +3865,10 @@ type GetPopularResponse struct {
 	Headers403 *GetPopularResponse403Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetPopularResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetPopularResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetPopularResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3768,6 +3950,16 @@ type GetRecommendationsResponse429Headers struct {
 	RetryAfter *int
 }
 
+// GetRecommendationsResponse500Headers the declared response headers of an HTTP 500 response for GetRecommendations
+type GetRecommendationsResponse500Headers struct {
+	XCorrelationID *string
+}
+
+// GetRecommendationsResponse503Headers the declared response headers of an HTTP 503 response for GetRecommendations
+type GetRecommendationsResponse503Headers struct {
+	XCorrelationID *string
+}
+
 type GetRecommendationsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3791,6 +3983,10 @@ type GetRecommendationsResponse struct {
 	Headers403 *GetRecommendationsResponse403Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetRecommendationsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetRecommendationsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetRecommendationsResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3872,6 +4068,16 @@ type GetUserHistoryResponse429Headers struct {
 	RetryAfter *int
 }
 
+// GetUserHistoryResponse500Headers the declared response headers of an HTTP 500 response for GetUserHistory
+type GetUserHistoryResponse500Headers struct {
+	XCorrelationID *string
+}
+
+// GetUserHistoryResponse503Headers the declared response headers of an HTTP 503 response for GetUserHistory
+type GetUserHistoryResponse503Headers struct {
+	XCorrelationID *string
+}
+
 type GetUserHistoryResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3895,6 +4101,10 @@ type GetUserHistoryResponse struct {
 	Headers403 *GetUserHistoryResponse403Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetUserHistoryResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetUserHistoryResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetUserHistoryResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4028,6 +4238,16 @@ type GetReadyzResponse429Headers struct {
 	RetryAfter *int
 }
 
+// GetReadyzResponse500Headers the declared response headers of an HTTP 500 response for GetReadyz
+type GetReadyzResponse500Headers struct {
+	XCorrelationID *string
+}
+
+// GetReadyzResponse503Headers the declared response headers of an HTTP 503 response for GetReadyz
+type GetReadyzResponse503Headers struct {
+	XCorrelationID *string
+}
+
 type GetReadyzResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -4041,6 +4261,10 @@ type GetReadyzResponse struct {
 	ApplicationProblemJSON503 *ErrorModel
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetReadyzResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetReadyzResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetReadyzResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -4398,7 +4622,7 @@ func (c *ClientWithResponses) GetHealthzWithResponse(ctx context.Context, reqEdi
 
 // GetReadyzWithResponse Readiness
 //
-// 200 when this node can accept events and serve recommendations: the event stream and the database answer. The body lists every dependency checked; with the cache or the archive down the status is degraded, still 200 (the walk skips the cache tier, the archiver retries and the hot table keeps the rows). 503 with the reason otherwise.
+// 200 when this node can accept events and serve recommendations: the event stream and the database answer. The body lists every dependency checked, ok or down; with the cache or the archive down the status is degraded, still 200 (the walk skips the cache tier, the archiver retries and the hot table keeps the rows). 503 otherwise, naming the dependencies that are down. The probe is public and says why a dependency is down (`down: <reason>`, and the 503's errors) only to a request carrying an API key with the admin scope: the reasons can name hosts and ports. The server log has them too, under the 503's correlation id.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -4500,6 +4724,26 @@ func ParseGetArchiveResponse(rsp *http.Response) (*GetArchiveResponse, error) {
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetArchiveResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetArchiveResponse503Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -4594,6 +4838,26 @@ func ParsePostArchiveResponse(rsp *http.Response) (*PostArchiveResponse, error) 
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers PostArchiveResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers PostArchiveResponse503Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -4688,6 +4952,26 @@ func ParseListModelsResponse(rsp *http.Response) (*ListModelsResponse, error) {
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListModelsResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListModelsResponse503Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -4796,6 +5080,26 @@ func ParsePostTrainResponse(rsp *http.Response) (*PostTrainResponse, error) {
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers PostTrainResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers PostTrainResponse503Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -4904,6 +5208,26 @@ func ParseGetTrainJobResponse(rsp *http.Response) (*GetTrainJobResponse, error) 
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetTrainJobResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetTrainJobResponse503Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -4998,6 +5322,26 @@ func ParseGetTrainingResponse(rsp *http.Response) (*GetTrainingResponse, error) 
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetTrainingResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetTrainingResponse503Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -5099,6 +5443,26 @@ func ParseGetAnalyticsSummaryResponse(rsp *http.Response) (*GetAnalyticsSummaryR
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetAnalyticsSummaryResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetAnalyticsSummaryResponse503Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -5221,6 +5585,26 @@ func ParsePostEventsResponse(rsp *http.Response) (*PostEventsResponse, error) {
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers PostEventsResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers PostEventsResponse503Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -5322,6 +5706,26 @@ func ParseListMoviesResponse(rsp *http.Response) (*ListMoviesResponse, error) {
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ListMoviesResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ListMoviesResponse503Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -5430,6 +5834,26 @@ func ParsePostMoviesResponse(rsp *http.Response) (*PostMoviesResponse, error) {
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers PostMoviesResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers PostMoviesResponse503Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -5538,6 +5962,26 @@ func ParseGetMovieResponse(rsp *http.Response) (*GetMovieResponse, error) {
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetMovieResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetMovieResponse503Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -5646,6 +6090,26 @@ func ParsePutMovieResponse(rsp *http.Response) (*PutMovieResponse, error) {
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers PutMovieResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers PutMovieResponse503Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -5747,6 +6211,26 @@ func ParseGetPopularResponse(rsp *http.Response) (*GetPopularResponse, error) {
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetPopularResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetPopularResponse503Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -5848,6 +6332,26 @@ func ParseGetRecommendationsResponse(rsp *http.Response) (*GetRecommendationsRes
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetRecommendationsResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetRecommendationsResponse503Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -5949,6 +6453,26 @@ func ParseGetUserHistoryResponse(rsp *http.Response) (*GetUserHistoryResponse, e
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetUserHistoryResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetUserHistoryResponse503Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil
@@ -6062,6 +6586,26 @@ func ParseGetReadyzResponse(rsp *http.Response) (*GetReadyzResponse, error) {
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetReadyzResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetReadyzResponse503Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil

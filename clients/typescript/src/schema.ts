@@ -287,7 +287,7 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description 200 when this node can accept events and serve recommendations: the event stream and the database answer. The body lists every dependency checked; with the cache or the archive down the status is degraded, still 200 (the walk skips the cache tier, the archiver retries and the hot table keeps the rows). 503 with the reason otherwise.
+         * @description 200 when this node can accept events and serve recommendations: the event stream and the database answer. The body lists every dependency checked, ok or down; with the cache or the archive down the status is degraded, still 200 (the walk skips the cache tier, the archiver retries and the hot table keeps the rows). 503 otherwise, naming the dependencies that are down. The probe is public and says why a dependency is down (`down: <reason>`, and the 503's errors) only to a request carrying an API key with the admin scope: the reasons can name hosts and ports. The server log has them too, under the 503's correlation id.
          */
         get: operations["get-readyz"];
         put?: never;
@@ -515,7 +515,7 @@ export interface components {
              * @example https://example.com/schemas/HealthOutputBody.json
              */
             readonly $schema?: string;
-            /** @description Readiness: each dependency checked, ok or down with the reason */
+            /** @description Readiness: each dependency checked, ok or down (down: <reason> for a key with the admin scope) */
             checks?: {
                 [key: string]: string;
             };
@@ -1003,6 +1003,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1012,6 +1017,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1061,6 +1071,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1070,6 +1085,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1077,7 +1097,8 @@ export interface operations {
                      * @example {
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "the archiver is not running on this node"
+                     *       "detail": "the archiver is not running on this node",
+                     *       "instance": "urn:marquee:error:01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ErrorModel"];
@@ -1135,6 +1156,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1144,6 +1170,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1237,6 +1268,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1246,6 +1282,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1253,7 +1294,8 @@ export interface operations {
                      * @example {
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "training is not configured on this node"
+                     *       "detail": "training is not configured on this node",
+                     *       "instance": "urn:marquee:error:01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ErrorModel"];
@@ -1342,6 +1384,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1351,6 +1398,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1432,6 +1484,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1441,6 +1498,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1631,6 +1693,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1640,6 +1707,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1766,6 +1838,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1775,6 +1852,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1782,7 +1864,8 @@ export interface operations {
                      * @example {
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "event stream unavailable; nothing was accepted: kafka: unreachable"
+                     *       "detail": "event stream unavailable; nothing was accepted",
+                     *       "instance": "urn:marquee:error:01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ErrorModel"];
@@ -1866,6 +1949,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1875,6 +1963,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1968,6 +2061,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1977,6 +2075,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2048,6 +2151,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2057,6 +2165,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2149,6 +2262,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2158,6 +2276,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2235,6 +2358,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2244,6 +2372,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2329,6 +2462,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2338,6 +2476,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2345,7 +2488,8 @@ export interface operations {
                      * @example {
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "no tier could answer: unavailable"
+                     *       "detail": "no tier could answer",
+                     *       "instance": "urn:marquee:error:01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ErrorModel"];
@@ -2431,6 +2575,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2440,6 +2589,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2503,7 +2657,7 @@ export interface operations {
                      *       "status": "degraded",
                      *       "checks": {
                      *         "archive": "ok",
-                     *         "cache": "down: dial tcp 127.0.0.1:6379: connect: connection refused",
+                     *         "cache": "down",
                      *         "database": "ok",
                      *         "events": "ok"
                      *       }
@@ -2516,6 +2670,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2525,6 +2684,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2532,7 +2696,8 @@ export interface operations {
                      * @example {
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "not ready: unable to dial: dial tcp 127.0.0.1:9092: connect: connection refused"
+                     *       "detail": "not ready; down: events",
+                     *       "instance": "urn:marquee:error:01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ErrorModel"];
