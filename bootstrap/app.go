@@ -202,13 +202,13 @@ const (
 	readTimeout       = 15 * time.Second // headers and body
 	writeTimeout      = 30 * time.Second // from the end of the headers to the end of the answer
 	idleTimeout       = 2 * time.Minute  // a keep-alive connection with no request
-	maxHeaderBytes    = 64 << 10         // request line and headers
 )
 
 // listen binds the HTTP port (so a taken port fails start, not Run) and
 // builds the handler: the API behind its guard (API keys, scopes and rate
 // limits), and beside it the public /metrics, /dashboard, /docs and the
-// contract.
+// contract; in front of them all, the header limit and the problem
+// documents that replace net/http's plain-text errors (edge).
 func (a *App) listen(pub *kafka.Publisher) error {
 	if err := a.Config.CheckAccess(); err != nil {
 		return err
@@ -257,12 +257,12 @@ func (a *App) listen(pub *kafka.Publisher) error {
 	}
 	a.listener = ln
 	a.server = &http.Server{
-		Handler:           mux,
+		Handler:           edge(mux, a.Logger.With("component", "http")),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
+		MaxHeaderBytes:    hardMaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.Logger.With("component", "http").Handler(), slog.LevelWarn),
 	}
 	// Stop accepting first and let in-flight requests finish, before the
