@@ -32,7 +32,7 @@ type trainInput struct {
 }
 
 type jobInput struct {
-	ID string `path:"id" maxLength:"128" example:"train-01937c4e-8a2b-7c3d-9e4f-5a6b7c8d9e0f"`
+	ID string `path:"id" maxLength:"128" pattern:"^[A-Za-z0-9_.:@-]{1,128}$" example:"train-01937c4e-8a2b-7c3d-9e4f-5a6b7c8d9e0f"`
 }
 
 type jobOutput struct {

@@ -698,7 +698,7 @@ type GetAnalyticsSummaryParamsGranularity string
 
 // ListMoviesParams defines parameters for ListMovies.
 type ListMoviesParams struct {
-	// After Return movies with ids after this one (the next_after of the previous page).
+	// After Return movies with ids after this one (the next_after of the previous page). UTF-8 without NUL.
 	After *string `form:"after,omitempty" json:"after,omitempty"`
 	Limit *int64  `form:"limit,omitempty" json:"limit,omitempty"`
 }
@@ -963,7 +963,7 @@ type ClientInterface interface {
 
 	// PostMoviesWithBody Create or replace movies in bulk
 	//
-	// All or nothing: if any movie is invalid, none is stored and every problem is listed.
+	// All or nothing: if any movie is invalid (a title or genre that is not UTF-8 text without NUL characters among the reasons), none is stored and every problem is listed.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -972,7 +972,7 @@ type ClientInterface interface {
 
 	// PostMovies Create or replace movies in bulk
 	//
-	// All or nothing: if any movie is invalid, none is stored and every problem is listed.
+	// All or nothing: if any movie is invalid (a title or genre that is not UTF-8 text without NUL characters among the reasons), none is stored and every problem is listed.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -988,7 +988,7 @@ type ClientInterface interface {
 
 	// PutMovieWithBody Create or replace a movie
 	//
-	// Stores the movie under the id in the path, replacing every field of an existing one. Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
+	// Stores the movie under the id in the path, replacing every field of an existing one. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -997,7 +997,7 @@ type ClientInterface interface {
 
 	// PutMovie Create or replace a movie
 	//
-	// Stores the movie under the id in the path, replacing every field of an existing one. Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
+	// Stores the movie under the id in the path, replacing every field of an existing one. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1241,7 +1241,7 @@ func (c *Client) ListMovies(ctx context.Context, params *ListMoviesParams, reqEd
 
 // PostMoviesWithBody Create or replace movies in bulk
 //
-// All or nothing: if any movie is invalid, none is stored and every problem is listed.
+// All or nothing: if any movie is invalid (a title or genre that is not UTF-8 text without NUL characters among the reasons), none is stored and every problem is listed.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1260,7 +1260,7 @@ func (c *Client) PostMoviesWithBody(ctx context.Context, contentType string, bod
 
 // PostMovies Create or replace movies in bulk
 //
-// All or nothing: if any movie is invalid, none is stored and every problem is listed.
+// All or nothing: if any movie is invalid (a title or genre that is not UTF-8 text without NUL characters among the reasons), none is stored and every problem is listed.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1296,7 +1296,7 @@ func (c *Client) GetMovie(ctx context.Context, id string, reqEditors ...RequestE
 
 // PutMovieWithBody Create or replace a movie
 //
-// Stores the movie under the id in the path, replacing every field of an existing one. Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
+// Stores the movie under the id in the path, replacing every field of an existing one. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1315,7 +1315,7 @@ func (c *Client) PutMovieWithBody(ctx context.Context, id string, contentType st
 
 // PutMovie Create or replace a movie
 //
-// Stores the movie under the id in the path, replacing every field of an existing one. Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
+// Stores the movie under the id in the path, replacing every field of an existing one. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2284,7 +2284,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostMoviesWithBodyWithResponse Create or replace movies in bulk
 	//
-	// All or nothing: if any movie is invalid, none is stored and every problem is listed.
+	// All or nothing: if any movie is invalid (a title or genre that is not UTF-8 text without NUL characters among the reasons), none is stored and every problem is listed.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2293,7 +2293,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostMoviesWithResponse Create or replace movies in bulk
 	//
-	// All or nothing: if any movie is invalid, none is stored and every problem is listed.
+	// All or nothing: if any movie is invalid (a title or genre that is not UTF-8 text without NUL characters among the reasons), none is stored and every problem is listed.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2311,7 +2311,7 @@ type ClientWithResponsesInterface interface {
 
 	// PutMovieWithBodyWithResponse Create or replace a movie
 	//
-	// Stores the movie under the id in the path, replacing every field of an existing one. Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
+	// Stores the movie under the id in the path, replacing every field of an existing one. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2320,7 +2320,7 @@ type ClientWithResponsesInterface interface {
 
 	// PutMovieWithResponse Create or replace a movie
 	//
-	// Stores the movie under the id in the path, replacing every field of an existing one. Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
+	// Stores the movie under the id in the path, replacing every field of an existing one. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4487,7 +4487,7 @@ func (c *ClientWithResponses) ListMoviesWithResponse(ctx context.Context, params
 
 // PostMoviesWithBodyWithResponse Create or replace movies in bulk
 //
-// All or nothing: if any movie is invalid, none is stored and every problem is listed.
+// All or nothing: if any movie is invalid (a title or genre that is not UTF-8 text without NUL characters among the reasons), none is stored and every problem is listed.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4502,7 +4502,7 @@ func (c *ClientWithResponses) PostMoviesWithBodyWithResponse(ctx context.Context
 
 // PostMoviesWithResponse Create or replace movies in bulk
 //
-// All or nothing: if any movie is invalid, none is stored and every problem is listed.
+// All or nothing: if any movie is invalid (a title or genre that is not UTF-8 text without NUL characters among the reasons), none is stored and every problem is listed.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4532,7 +4532,7 @@ func (c *ClientWithResponses) GetMovieWithResponse(ctx context.Context, id strin
 
 // PutMovieWithBodyWithResponse Create or replace a movie
 //
-// Stores the movie under the id in the path, replacing every field of an existing one. Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
+// Stores the movie under the id in the path, replacing every field of an existing one. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4547,7 +4547,7 @@ func (c *ClientWithResponses) PutMovieWithBodyWithResponse(ctx context.Context, 
 
 // PutMovieWithResponse Create or replace a movie
 //
-// Stores the movie under the id in the path, replacing every field of an existing one. Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
+// Stores the movie under the id in the path, replacing every field of an existing one. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

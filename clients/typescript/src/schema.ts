@@ -165,7 +165,7 @@ export interface paths {
         put?: never;
         /**
          * Create or replace movies in bulk
-         * @description All or nothing: if any movie is invalid, none is stored and every problem is listed.
+         * @description All or nothing: if any movie is invalid (a title or genre that is not UTF-8 text without NUL characters among the reasons), none is stored and every problem is listed.
          */
         post: operations["post-movies"];
         delete?: never;
@@ -188,7 +188,7 @@ export interface paths {
         get: operations["get-movie"];
         /**
          * Create or replace a movie
-         * @description Stores the movie under the id in the path, replacing every field of an existing one. Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
+         * @description Stores the movie under the id in the path, replacing every field of an existing one. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
          */
         put: operations["put-movie"];
         post?: never;
@@ -1876,7 +1876,7 @@ export interface operations {
     "list-movies": {
         parameters: {
             query?: {
-                /** @description Return movies with ids after this one (the next_after of the previous page). */
+                /** @description Return movies with ids after this one (the next_after of the previous page). UTF-8 without NUL. */
                 after?: string;
                 limit?: number;
             };
