@@ -172,7 +172,7 @@ func TestEventIDCheck(t *testing.T) {
 	t.Run("with the database down the events are accepted and the skip counted", func(t *testing.T) {
 		t.Parallel()
 		log := &lookupLog{InteractionLog: memory.NewInteractionLog(), err: fmt.Errorf("postgres: look up events: %w", ports.ErrUnavailable)}
-		if _, err := log.InteractionLog.Append(context.Background(), storedEvent()); err != nil {
+		if _, err := log.Append(context.Background(), storedEvent()); err != nil {
 			t.Fatal(err)
 		}
 		m := telemetry.New()

@@ -180,6 +180,7 @@ type httptestResponse struct {
 
 func wrap(w interface{ Result() *http.Response }) *httptestResponse {
 	r := w.Result()
+	defer r.Body.Close()
 	var b bytes.Buffer
 	_, _ = b.ReadFrom(r.Body)
 	return &httptestResponse{Response: r, body: b.String()}
