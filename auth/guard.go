@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -131,7 +132,7 @@ func (r requirement) String() string {
 // the key's rate limit, 403 when the key lacks the scope the operation
 // needs. Requests with an invalid key also count against their client
 // address, so guessing is rate-limited too. Every refusal is an RFC 9457
-// problem document.
+// problem document. The operation learns the scopes granted from Granted.
 func (g *Guard) Middleware(api huma.API) func(ctx huma.Context, next func(huma.Context)) {
 	return func(ctx huma.Context, next func(huma.Context)) {
 		op := ctx.Operation()
@@ -146,7 +147,7 @@ func (g *Guard) Middleware(api huma.API) func(ctx huma.Context, next func(huma.C
 				tooMany(api, ctx, wait, "this client address")
 				return
 			}
-			next(ctx)
+			next(withGranted(ctx, g.publicGrant(ctx)))
 			return
 		}
 		secret, sent := credential(ctx)
@@ -169,8 +170,44 @@ func (g *Guard) Middleware(api huma.API) func(ctx huma.Context, next func(huma.C
 			forbidden(api, ctx, need, key)
 			return
 		}
-		next(ctx)
+		next(withGranted(ctx, key.Scopes))
 	}
+}
+
+// grantedKey is the request context's key of the scopes the guard granted.
+type grantedKey struct{}
+
+func withGranted(ctx huma.Context, s Scope) huma.Context {
+	return huma.WithValue(ctx, grantedKey{}, s)
+}
+
+// Granted returns the scopes the guard granted the request whose context
+// ctx is: every scope in open mode (everything is open there), otherwise
+// those of the valid API key the request carried, on a public operation
+// too, and none without one. A public operation uses it to show an
+// operator more than anyone (/readyz says why a dependency is down only
+// to a key with the admin scope). Outside the guard it is none.
+func Granted(ctx context.Context) Scope {
+	s, _ := ctx.Value(grantedKey{}).(Scope)
+	return s
+}
+
+// publicGrant is what a request to a public operation may see: a key it
+// carries is looked up, but a missing or unknown one is no refusal (a
+// probe needs none); it only grants nothing.
+func (g *Guard) publicGrant(ctx huma.Context) Scope {
+	if g.Open() {
+		return AllScopes
+	}
+	secret, sent := credential(ctx)
+	if !sent {
+		return 0
+	}
+	key, found := g.keys.Lookup(secret)
+	if !found {
+		return 0
+	}
+	return key.Scopes
 }
 
 // credential is the key a request carries: the bearer token of

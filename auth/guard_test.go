@@ -111,7 +111,7 @@ func TestGuardScopes(t *testing.T) {
 		want   int
 	}{
 		{"/public", "", 200},
-		{"/public", bearer("nonsense"), 200}, // credentials are not looked at
+		{"/public", bearer("nonsense"), 200}, // a bad key is no refusal on a public operation
 		{"/read", "", 401},
 		{"/read", bearer("nonsense-nonsense-nonsense-nonsense"), 401},
 		{"/read", "Authorization: Basic " + secretA, 401},
@@ -274,5 +274,71 @@ func TestGuardLimitsGuessing(t *testing.T) {
 	// The real key still works from there: it has its own bucket.
 	if w := do(api, "/read", "203.0.113.9:1", "Authorization: Bearer "+secretA); w.Code != 200 {
 		t.Fatalf("a valid key from a limited address: %d", w.Code)
+	}
+}
+
+type grantedOutput struct {
+	Body struct {
+		Granted string `json:"granted"`
+	}
+}
+
+// TestGuardGrants checks what the guard tells an operation about the
+// request's key: on a public operation a valid key's scopes (and nothing
+// for a missing or unknown key, which is no refusal there), on a guarded
+// one the scopes of the key it let through, and every scope in open mode.
+func TestGuardGrants(t *testing.T) {
+	t.Parallel()
+	newAPI := func(keys []Key) humatest.TestAPI {
+		g, err := NewGuard(Options{Keys: keys})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, api := humatest.New(t, huma.DefaultConfig("test", "1"))
+		api.UseMiddleware(g.Middleware(api))
+		handler := func(ctx context.Context, _ *struct{}) (*grantedOutput, error) {
+			out := &grantedOutput{}
+			out.Body.Granted = Granted(ctx).String()
+			return out, nil
+		}
+		huma.Register(api, huma.Operation{OperationID: "public", Method: http.MethodGet, Path: "/public", Security: Public()}, handler)
+		huma.Register(api, huma.Operation{OperationID: "read", Method: http.MethodGet, Path: "/read", Security: Requirement(ScopeRead)}, handler)
+		return api
+	}
+	guarded := newAPI(testKeys(t, "reader:read:"+secretA+",ops:read+admin:"+secretB))
+	open := newAPI(nil)
+	bearer := func(s string) string { return "Authorization: Bearer " + s }
+	for _, tc := range []struct {
+		name   string
+		api    humatest.TestAPI
+		path   string
+		header string
+		want   string
+	}{
+		{"public, no key", guarded, "/public", "", "none"},
+		{"public, unknown key", guarded, "/public", bearer("nonsense-nonsense-nonsense-nonsense"), "none"},
+		{"public, another scheme", guarded, "/public", "Authorization: Basic " + secretB, "none"},
+		{"public, read key", guarded, "/public", bearer(secretA), "read"},
+		{"public, admin key", guarded, "/public", bearer(secretB), "read+admin"},
+		{"public, admin key in X-API-Key", guarded, "/public", HeaderAPIKey + ": " + secretB, "read+admin"},
+		{"guarded, read key", guarded, "/read", bearer(secretA), "read"},
+		{"guarded, admin key", guarded, "/read", bearer(secretB), "read+admin"},
+		{"open mode, public", open, "/public", "", "ingest+read+admin"},
+		{"open mode, guarded", open, "/read", "", "ingest+read+admin"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var headers []string
+			if tc.header != "" {
+				headers = append(headers, tc.header)
+			}
+			w := do(tc.api, tc.path, "192.0.2.7:1234", headers...)
+			var out struct{ Granted string }
+			if err := json.Unmarshal(w.Body.Bytes(), &out); w.Code != 200 || err != nil || out.Granted != tc.want {
+				t.Fatalf("GET %s: %d %s, want 200 granting %s", tc.path, w.Code, w.Body, tc.want)
+			}
+		})
+	}
+	if got := Granted(context.Background()); got != 0 {
+		t.Fatalf("outside the guard: %s, want none", got)
 	}
 }

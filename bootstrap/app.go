@@ -174,13 +174,13 @@ const (
 	readTimeout       = 15 * time.Second // headers and body
 	writeTimeout      = 30 * time.Second // from the end of the headers to the end of the answer
 	idleTimeout       = 2 * time.Minute  // a keep-alive connection with no request
-	maxHeaderBytes    = 64 << 10         // request line and headers
 )
 
 // listen binds the HTTP port (so a taken port fails start, not Run) and
 // builds the handler: the API behind its guard (API keys, scopes and rate
 // limits), and beside it the public /metrics, /dashboard, /docs and the
-// contract.
+// contract; in front of them all, the header limit and the problem
+// documents that replace net/http's plain-text errors (edge).
 func (a *App) listen(pub *kafka.Publisher) error {
 	if err := a.Config.CheckAccess(); err != nil {
 		return err
@@ -210,6 +210,7 @@ func (a *App) listen(pub *kafka.Publisher) error {
 			Models: a.Stores.Models, Now: time.Now},
 		Publisher: pub, Recommender: a.System, Catalog: a.Stores.Catalog, Popular: a.Stores.Popular,
 		History: a.Stores.Log, Trainer: a.System, Archiver: a.System, Models: a.Stores.Models, Metrics: a.Metrics, Weights: a.Config.Weights,
+		Logger:              a.Logger.With("component", "http"),
 		AcceptUnknownMovies: a.Config.AcceptUnknownMovies,
 		// Ready when the event stream and the database answer; the cache
 		// and the archive are reported, but a node without them still
@@ -228,12 +229,12 @@ func (a *App) listen(pub *kafka.Publisher) error {
 	}
 	a.listener = ln
 	a.server = &http.Server{
-		Handler:           mux,
+		Handler:           edge(mux, a.Logger.With("component", "http")),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
 		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
+		MaxHeaderBytes:    hardMaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.Logger.With("component", "http").Handler(), slog.LevelWarn),
 	}
 	// Stop accepting first and let in-flight requests finish, before the

@@ -20,6 +20,7 @@ import (
 	"github.com/marquee-recsys/marquee/auth"
 	"github.com/marquee-recsys/marquee/domain"
 	"github.com/marquee-recsys/marquee/domain/als"
+	"github.com/marquee-recsys/marquee/telemetry"
 )
 
 // Config is every setting, read once from MARQUEE_* environment variables.
@@ -380,11 +381,15 @@ func (r *envReader) failEach(name string, err error) {
 	r.fail(name, err.Error())
 }
 
-// NewLogger builds the process logger from the configuration.
+// NewLogger builds the process logger from the configuration. Warnings
+// and errors repeated during an outage (one per request, say) are
+// rate-limited: one line per message and dependency every 10 s, the next
+// one counting those suppressed (telemetry.Throttle).
 func NewLogger(c Config) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
 	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		h = slog.NewJSONHandler(os.Stderr, opts)
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	return slog.New(telemetry.NewThrottle(h, telemetry.DefaultThrottleInterval))
 }

@@ -27,11 +27,13 @@ func (m Movie) Validate() error {
 	if err := checkID(string(m.ID)); err != nil {
 		errs = errs.add("id", err.Error(), m.ID)
 	}
-	switch t := strings.TrimSpace(m.Title); {
-	case t == "":
+	switch err := CheckText(m.Title); {
+	case err != nil:
+		errs = errs.add("title", err.Error(), nil) // the value cannot be shown as it is
+	case strings.TrimSpace(m.Title) == "":
 		errs = errs.add("title", "must not be empty", m.Title)
-	case utf8.RuneCountInString(m.Title) > MaxTitleLength || !utf8.ValidString(m.Title):
-		errs = errs.add("title", fmt.Sprintf("must be valid UTF-8 of at most %d characters", MaxTitleLength), nil)
+	case utf8.RuneCountInString(m.Title) > MaxTitleLength:
+		errs = errs.add("title", fmt.Sprintf("must be at most %d characters", MaxTitleLength), nil)
 	}
 	if m.Year != 0 && (m.Year < 1870 || m.Year > 2200) {
 		errs = errs.add("year", "must be between 1870 and 2200 (or omitted)", m.Year)
@@ -40,8 +42,12 @@ func (m Movie) Validate() error {
 		errs = errs.add("genres", fmt.Sprintf("at most %d genres", MaxGenres), len(m.Genres))
 	}
 	for i, g := range m.Genres {
-		if strings.TrimSpace(g) == "" || len(g) > MaxGenreLength {
-			errs = errs.add(fmt.Sprintf("genres[%d]", i), fmt.Sprintf("must be 1 to %d bytes", MaxGenreLength), g)
+		field := fmt.Sprintf("genres[%d]", i)
+		switch err := CheckText(g); {
+		case err != nil:
+			errs = errs.add(field, err.Error(), nil)
+		case strings.TrimSpace(g) == "" || len(g) > MaxGenreLength:
+			errs = errs.add(field, fmt.Sprintf("must be 1 to %d bytes", MaxGenreLength), g)
 		}
 	}
 	return errs.err()

@@ -32,7 +32,7 @@ type trainInput struct {
 }
 
 type jobInput struct {
-	ID string `path:"id" maxLength:"128" example:"train-01937c4e-8a2b-7c3d-9e4f-5a6b7c8d9e0f"`
+	ID string `path:"id" maxLength:"128" pattern:"^[A-Za-z0-9_.:@-]{1,128}$" example:"train-01937c4e-8a2b-7c3d-9e4f-5a6b7c8d9e0f"`
 }
 
 type jobOutput struct {
@@ -72,7 +72,7 @@ func registerAdmin(api huma.API, d Deps) {
 		}
 		job, started, err := d.Trainer.Train(ctx, "api", opts)
 		if err != nil {
-			return nil, trainerError(err)
+			return nil, d.trainerError(ctx, err)
 		}
 		out := &trainOutput{}
 		out.Body.Job, out.Body.Started = job, started
@@ -81,7 +81,7 @@ func registerAdmin(api huma.API, d Deps) {
 	problemExamples(api, http.MethodPost, "/api/admin/train",
 		exampleProblem(http.StatusUnprocessableEntity, "validation failed",
 			&huma.ErrorDetail{Location: "body.tune", Message: "expected boolean", Value: "yes"}),
-		exampleProblem(http.StatusServiceUnavailable, training.ErrDisabled.Error()))
+		exampleServerProblem(http.StatusServiceUnavailable, training.ErrDisabled.Error()))
 
 	huma.Register(api, huma.Operation{
 		OperationID: "get-train-job", Method: http.MethodGet, Path: "/api/admin/train/{id}", Security: auth.Requirement(auth.ScopeAdmin),
@@ -93,7 +93,7 @@ func registerAdmin(api huma.API, d Deps) {
 	}, func(ctx context.Context, in *jobInput) (*jobOutput, error) {
 		job, found, err := d.Trainer.Job(ctx, in.ID)
 		if err != nil {
-			return nil, trainerError(err)
+			return nil, d.trainerError(ctx, err)
 		}
 		if !found {
 			return nil, huma.Error404NotFound(fmt.Sprintf("no training job %q (the trainer remembers the last %d)", in.ID, 20))
@@ -111,7 +111,7 @@ func registerAdmin(api huma.API, d Deps) {
 	}, func(ctx context.Context, _ *struct{}) (*trainingOutput, error) {
 		cur, recent, err := d.Trainer.Training(ctx)
 		if err != nil {
-			return nil, trainerError(err)
+			return nil, d.trainerError(ctx, err)
 		}
 		out := &trainingOutput{}
 		out.Body.Current, out.Body.Recent = cur, recent
@@ -129,7 +129,7 @@ func registerAdmin(api huma.API, d Deps) {
 	}, func(ctx context.Context, _ *struct{}) (*modelsOutput, error) {
 		ms, err := d.Models.List(ctx)
 		if err != nil {
-			return nil, serverError("model registry unavailable", err)
+			return nil, d.serverError(ctx, "model registry unavailable", err)
 		}
 		out := &modelsOutput{}
 		out.Body.Models = ms
@@ -140,9 +140,9 @@ func registerAdmin(api huma.API, d Deps) {
 	})
 }
 
-func trainerError(err error) error {
+func (d Deps) trainerError(ctx context.Context, err error) error {
 	if errors.Is(err, training.ErrDisabled) {
-		return huma.Error503ServiceUnavailable(err.Error())
+		return d.fail(ctx, http.StatusServiceUnavailable, training.ErrDisabled.Error(), err, false)
 	}
-	return serverError("trainer unavailable", err)
+	return d.serverError(ctx, "trainer unavailable", err)
 }

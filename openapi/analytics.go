@@ -55,7 +55,7 @@ func registerAnalytics(api huma.API, d Deps) {
 			return nil, huma.Error422UnprocessableEntity("invalid window", fieldDetails("query", err)...)
 		}
 		if err != nil {
-			return nil, serverError("analytics unavailable", err)
+			return nil, d.serverError(ctx, "analytics unavailable", err)
 		}
 		return &summaryOutput{Body: rep}, nil
 	})

@@ -7,9 +7,11 @@ package openapi
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -38,7 +40,10 @@ type Deps struct {
 	Reporter    Reporter
 	Archiver    Archiver
 	Metrics     *telemetry.Metrics
-	Weights     domain.Weights
+	// Logger receives the cause of every 5xx answer, at error level under
+	// the answer's correlation id (discarded when nil).
+	Logger  *slog.Logger
+	Weights domain.Weights
 	// AcceptUnknownMovies lets events name movies not in the catalog
 	// (for catalogs that are loaded after the events start flowing).
 	AcceptUnknownMovies bool
@@ -71,7 +76,11 @@ func Config() huma.Config {
 		"recommendations, the catalog, histories and analytics, `admin` to change the catalog, train and archive. " +
 		"Without a valid key the answer is 401, with a key that lacks the scope 403. Requests are rate-limited " +
 		"per key (per client address without one): past the limit the answer is 429 with Retry-After. " +
-		"(A node started without keys in its embedded development mode is open, and says so when it starts.)"
+		"(A node started without keys in its embedded development mode is open, and says so when it starts.)\n\n" +
+		"Every error is an RFC 9457 problem document (`application/problem+json`). A server error (5xx) says what failed " +
+		"in words that do not change and never its cause (a driver's or a network's text); its `instance` is " +
+		"`" + ErrorInstancePrefix + "<id>`, the same id is in the `X-Correlation-ID` header, and the server log has the cause " +
+		"under it, at error level (attribute `error_id`)."
 	cfg.Info.License = &huma.License{Name: "Apache-2.0", URL: "https://www.apache.org/licenses/LICENSE-2.0"}
 	cfg.Tags = []*huma.Tag{
 		{Name: "events", Description: "Interactions between users and movies."},
@@ -92,6 +101,7 @@ func Config() huma.Config {
 	// this, the admin scope, so a forgotten declaration fails closed (the
 	// server enforces exactly what the document says).
 	cfg.Security = auth.Requirement(auth.ScopeAdmin)
+	cfg.Transformers = append(cfg.Transformers, hideServerErrors)
 	return cfg
 }
 
@@ -103,6 +113,12 @@ func Register(api huma.API, d Deps) {
 	if d.Metrics == nil {
 		d.Metrics = telemetry.New()
 	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	// Before the operations: Huma builds each one's middleware chain when
+	// it is registered.
+	api.UseMiddleware(logTo(d.Logger))
 	registerEvents(api, d)
 	registerRecommendations(api, d)
 	registerMovies(api, d)
@@ -147,6 +163,9 @@ func documentAccess(api huma.API) {
 		map[string]*huma.Param{"Retry-After": {Description: "Seconds until the next request can succeed.",
 			Schema: &huma.Schema{Type: huma.TypeInteger, Minimum: new(1.0)}, Example: 1}},
 		exampleProblem(http.StatusTooManyRequests, auth.DetailTooMany(`key "web-frontend" (1000 requests/s, burst 2000)`, 1)))
+	correlation := &huma.Param{Description: "The correlation id of this answer, also in the problem's instance (" +
+		ErrorInstancePrefix + "<id>): the server log has the cause under it (attribute error_id).",
+		Schema: str, Example: "01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d"}
 	ref := func(code int) *huma.Response {
 		return &huma.Response{Ref: "#/components/responses/" + shared[code]}
 	}
@@ -156,22 +175,20 @@ func documentAccess(api huma.API) {
 				continue
 			}
 			op.Responses[strconv.Itoa(http.StatusTooManyRequests)] = ref(http.StatusTooManyRequests)
+			for code, r := range op.Responses {
+				if strings.HasPrefix(code, "5") && r.Ref == "" {
+					if r.Headers == nil {
+						r.Headers = map[string]*huma.Param{}
+					}
+					r.Headers[HeaderCorrelationID] = correlation
+				}
+			}
 			if sec := op.Security; len(sec) > 0 || (sec == nil && len(oapi.Security) > 0) {
 				op.Responses[strconv.Itoa(http.StatusUnauthorized)] = ref(http.StatusUnauthorized)
 				op.Responses[strconv.Itoa(http.StatusForbidden)] = ref(http.StatusForbidden)
 			}
 		}
 	}
-}
-
-// serverError maps port errors to problems: an unreachable backend is a
-// 503 with Retry-After (the client should come back), anything else a 500.
-func serverError(what string, err error) error {
-	if errors.Is(err, ports.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
-		return huma.ErrorWithHeaders(huma.Error503ServiceUnavailable(what+": "+err.Error()),
-			http.Header{"Retry-After": {"1"}})
-	}
-	return huma.Error500InternalServerError(what, err)
 }
 
 // fieldDetails turns domain field errors into problem details under prefix

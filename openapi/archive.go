@@ -43,14 +43,14 @@ func registerArchive(api huma.API, d Deps) {
 	}, func(ctx context.Context, _ *struct{}) (*archiveOutput, error) {
 		run, started, err := d.Archiver.Archive(ctx, "api")
 		if err != nil {
-			return nil, archiverError(err)
+			return nil, d.archiverError(ctx, err)
 		}
 		out := &archiveOutput{}
 		out.Body.Run, out.Body.Started = run, started
 		return out, nil
 	})
 	problemExamples(api, http.MethodPost, "/api/admin/archive",
-		exampleProblem(http.StatusServiceUnavailable, actors.ErrArchiverDisabled.Error()))
+		exampleServerProblem(http.StatusServiceUnavailable, actors.ErrArchiverDisabled.Error()))
 
 	huma.Register(api, huma.Operation{
 		OperationID: "get-archive", Method: http.MethodGet, Path: "/api/admin/archive", Security: auth.Requirement(auth.ScopeAdmin),
@@ -61,7 +61,7 @@ func registerArchive(api huma.API, d Deps) {
 	}, func(ctx context.Context, _ *struct{}) (*archiveStatusOutput, error) {
 		st, err := d.Archiver.ArchiveStatus(ctx)
 		if err != nil {
-			return nil, archiverError(err)
+			return nil, d.archiverError(ctx, err)
 		}
 		if st.Recent == nil {
 			st.Recent = []actors.ArchiveRun{}
@@ -70,11 +70,11 @@ func registerArchive(api huma.API, d Deps) {
 	})
 }
 
-func archiverError(err error) error {
+func (d Deps) archiverError(ctx context.Context, err error) error {
 	if errors.Is(err, actors.ErrArchiverDisabled) {
-		return huma.Error503ServiceUnavailable(err.Error())
+		return d.fail(ctx, http.StatusServiceUnavailable, actors.ErrArchiverDisabled.Error(), err, false)
 	}
-	return serverError("archiver unavailable", err)
+	return d.serverError(ctx, "archiver unavailable", err)
 }
 
 func exampleArchiveRun(running bool) actors.ArchiveRun {

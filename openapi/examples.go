@@ -71,6 +71,14 @@ func exampleProblem(status int, detail string, errs ...*huma.ErrorDetail) *huma.
 	return &huma.ErrorModel{Title: http.StatusText(status), Status: status, Detail: detail, Errors: errs}
 }
 
+// exampleServerProblem is a 5xx problem: a stable detail and the
+// correlation id the server log files the cause under.
+func exampleServerProblem(status int, detail string) *huma.ErrorModel {
+	p := exampleProblem(status, detail)
+	p.Instance = ErrorInstancePrefix + "01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d"
+	return p
+}
+
 var (
 	exampleTime     = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
 	exampleRecLogID = "01937c4e-8a2b-7c3d-9e4f-5a6b7c8d9e0f"
@@ -196,7 +204,7 @@ func exampleHealth(status string) any {
 func exampleReady() any {
 	var out healthOutput
 	out.Body.Status = "degraded"
-	out.Body.Checks = map[string]string{"events": "ok", "database": "ok", "cache": "down: dial tcp 127.0.0.1:6379: connect: connection refused", "archive": "ok"}
+	out.Body.Checks = map[string]string{"events": "ok", "database": "ok", "cache": "down", "archive": "ok"}
 	return out.Body
 }
 

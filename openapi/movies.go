@@ -57,9 +57,12 @@ type bulkMoviesOutput struct {
 }
 
 type listMoviesInput struct {
-	After string `query:"after" maxLength:"128" doc:"Return movies with ids after this one (the next_after of the previous page)."`
+	After string `query:"after" maxLength:"128" doc:"Return movies with ids after this one (the next_after of the previous page). UTF-8 without NUL."`
 	Limit int    `query:"limit" minimum:"1" maximum:"1000" default:"100"`
 }
+
+// Resolve implements huma.Resolver: the cursor goes to the store.
+func (in *listMoviesInput) Resolve(huma.Context) []error { return textParam("query.after", in.After) }
 
 type listMoviesOutput struct {
 	Body struct {
@@ -73,10 +76,12 @@ func registerMovies(api huma.API, d Deps) {
 		OperationID: "put-movie", Method: http.MethodPut, Path: "/api/movies/{id}", Security: auth.Requirement(auth.ScopeAdmin),
 		Summary: "Create or replace a movie",
 		Description: "Stores the movie under the id in the path, replacing every field of an existing one. " +
+			"The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). " +
 			"Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), " +
 			"and titles in recommendation lists come from here.",
 		Tags:         []string{"catalog"},
 		MaxBodyBytes: 64 << 10, // one movie is well under 4 KiB
+		Middlewares:  huma.Middlewares{utf8Body(api, 64<<10)},
 		Errors:       []int{http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
 		RequestBody:  jsonBody(MovieFields{Title: exampleMovie.Title, Year: exampleMovie.Year, Genres: exampleMovie.Genres}),
 		Responses:    success(http.StatusOK, "The movie as stored.", exampleMovie),
@@ -86,7 +91,7 @@ func registerMovies(api huma.API, d Deps) {
 			return nil, huma.Error422UnprocessableEntity("invalid movie", fieldDetails("body", err)...)
 		}
 		if err := d.Catalog.Put(ctx, m); err != nil {
-			return nil, serverError("catalog unavailable", err)
+			return nil, d.serverError(ctx, "catalog unavailable", err)
 		}
 		return &movieOutput{Body: fromMovie(m)}, nil
 	})
@@ -107,7 +112,7 @@ func registerMovies(api huma.API, d Deps) {
 			return nil, huma.Error404NotFound(fmt.Sprintf("movie %q is not in the catalog", in.ID))
 		}
 		if err != nil {
-			return nil, serverError("catalog unavailable", err)
+			return nil, d.serverError(ctx, "catalog unavailable", err)
 		}
 		return &movieOutput{Body: fromMovie(m)}, nil
 	})
@@ -117,9 +122,10 @@ func registerMovies(api huma.API, d Deps) {
 	huma.Register(api, huma.Operation{
 		OperationID: "post-movies", Method: http.MethodPost, Path: "/api/movies", Security: auth.Requirement(auth.ScopeAdmin),
 		Summary:      "Create or replace movies in bulk",
-		Description:  "All or nothing: if any movie is invalid, none is stored and every problem is listed.",
+		Description:  "All or nothing: if any movie is invalid (a title or genre that is not UTF-8 text without NUL characters among the reasons), none is stored and every problem is listed.",
 		Tags:         []string{"catalog"},
 		MaxBodyBytes: 1 << 20, // 1,000 movies of a typical size take about 150 KB
+		Middlewares:  huma.Middlewares{utf8Body(api, 1<<20)},
 		Errors:       []int{http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
 		RequestBody:  jsonBody(exampleBulkMovies()),
 		Responses:    success(http.StatusOK, "How many movies were stored.", exampleUpserted()),
@@ -136,7 +142,7 @@ func registerMovies(api huma.API, d Deps) {
 			return nil, huma.Error422UnprocessableEntity("invalid movies; none was stored", details...)
 		}
 		if err := d.Catalog.Put(ctx, movies...); err != nil {
-			return nil, serverError("catalog unavailable", err)
+			return nil, d.serverError(ctx, "catalog unavailable", err)
 		}
 		out := &bulkMoviesOutput{}
 		out.Body.Upserted = len(movies)
@@ -157,7 +163,7 @@ func registerMovies(api huma.API, d Deps) {
 	}, func(ctx context.Context, in *listMoviesInput) (*listMoviesOutput, error) {
 		page, err := d.Catalog.List(ctx, domain.MovieID(in.After), in.Limit)
 		if err != nil {
-			return nil, serverError("catalog unavailable", err)
+			return nil, d.serverError(ctx, "catalog unavailable", err)
 		}
 		out := &listMoviesOutput{}
 		out.Body.Movies = make([]Movie, len(page))

@@ -76,7 +76,7 @@ func registerRecommendations(api huma.API, d Deps) {
 		}
 		s, err := d.Recommender.Recommend(ctx, user, in.N)
 		if err != nil {
-			return nil, serverError("no tier could answer", err)
+			return nil, d.serverError(ctx, "no tier could answer", err)
 		}
 		return &recommendationsOutput{Body: Recommendations{
 			UserID: string(s.UserID), Items: items(s.List.Items), Tier: string(s.ServedBy), SourceTier: string(s.List.Tier),
@@ -86,7 +86,7 @@ func registerRecommendations(api huma.API, d Deps) {
 	problemExamples(api, http.MethodGet, "/api/recommendations",
 		exampleProblem(http.StatusUnprocessableEntity, "validation failed",
 			&huma.ErrorDetail{Location: "query.user_id", Message: "required query parameter is missing", Value: ""}),
-		exampleProblem(http.StatusServiceUnavailable, "no tier could answer: unavailable"))
+		exampleServerProblem(http.StatusServiceUnavailable, "no tier could answer"))
 
 	huma.Register(api, huma.Operation{
 		OperationID: "get-popular",
@@ -103,10 +103,10 @@ func registerRecommendations(api huma.API, d Deps) {
 		now := d.Now()
 		top, err := d.Popular.Top(ctx, in.N, nil, now)
 		if err != nil {
-			return nil, serverError("popular movies unavailable", err)
+			return nil, d.serverError(ctx, "popular movies unavailable", err)
 		}
 		if err := addTitles(ctx, d, top); err != nil && !errors.Is(err, context.Canceled) {
-			return nil, serverError("catalog unavailable", err)
+			return nil, d.serverError(ctx, "catalog unavailable", err)
 		}
 		return &popularOutput{Body: PopularList{Items: items(top), GeneratedAt: now}}, nil
 	})

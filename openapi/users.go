@@ -47,7 +47,7 @@ func registerUsers(api huma.API, d Deps) {
 	}, func(ctx context.Context, in *historyInput) (*historyOutput, error) {
 		h, err := d.History.UserHistory(ctx, domain.UserID(in.ID))
 		if err != nil {
-			return nil, serverError("history unavailable", err)
+			return nil, d.serverError(ctx, "history unavailable", err)
 		}
 		out := &historyOutput{}
 		out.Body.UserID, out.Body.Total = in.ID, len(h)

@@ -29,3 +29,14 @@ type BatchAppender interface {
 	// in evs is not).
 	AppendBatch(ctx context.Context, evs []domain.Interaction) ([]bool, error)
 }
+
+// EventLookup is an InteractionLog that can say which of some event ids it
+// holds (the in-memory and PostgreSQL logs). The HTTP edge uses it to tell
+// an identical resend of a stored event from a reused event_id carrying a
+// different event, which it refuses. It sees only the hot table: an event
+// already archived is not found.
+type EventLookup interface {
+	// Lookup returns the stored events among ids, keyed by event id; an id
+	// the log does not hold is absent from the map (which is never nil).
+	Lookup(ctx context.Context, ids []string) (map[string]domain.Interaction, error)
+}

@@ -43,6 +43,10 @@ type Metrics struct {
 	// CatalogCheckSkipped counts events accepted without checking their
 	// movie against the catalog because the catalog was unreachable.
 	CatalogCheckSkipped prometheus.Counter
+	// EventIDCheckSkipped counts events with a client-supplied event_id
+	// accepted without checking that id against the stored events because
+	// the interaction log was unreachable.
+	EventIDCheckSkipped prometheus.Counter
 	// DependencyUp is 1 or 0 per dependency, as the last readiness probe
 	// found it (events, database, cache, archive).
 	DependencyUp *prometheus.GaugeVec
@@ -139,6 +143,9 @@ func New() *Metrics {
 		CatalogCheckSkipped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "marquee_catalog_check_skipped_total", Help: "Events accepted unchecked against the catalog because it was unreachable.",
 		}),
+		EventIDCheckSkipped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "marquee_event_id_check_skipped_total", Help: "Events accepted without checking their event_id against the stored events because the interaction log was unreachable.",
+		}),
 		ArchiveFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "marquee_archive_failures_total", Help: "Archiving runs that stopped on an error (their rows stay hot).",
 		}),
@@ -149,6 +156,6 @@ func New() *Metrics {
 	reg.MustRegister(m.RecsServed, m.TierErrors, m.TierLatency, m.EventsApplied, m.EventsDup, m.EventsAccepted,
 		m.EventsRejected, m.IngestFailures, m.EventsDeadLettered, m.FoldIn, m.UserActors, m.Feedback, m.AnalyticsErrs, m.AnalyticsDropped,
 		m.Freshness, m.HTTP, m.ModelNDCG, m.TrainingSeconds, m.TrainingRuns, m.ConsumerLag,
-		m.ArchiveRows, m.ArchiveFiles, m.ArchiveFailures, m.CatalogCheckSkipped, m.DependencyUp)
+		m.ArchiveRows, m.ArchiveFiles, m.ArchiveFailures, m.CatalogCheckSkipped, m.EventIDCheckSkipped, m.DependencyUp)
 	return m
 }

@@ -16,6 +16,7 @@ import (
 var (
 	_ ports.InteractionLog = (*InteractionLog)(nil)
 	_ ports.ArchiveLedger  = (*InteractionLog)(nil)
+	_ ports.EventLookup    = (*InteractionLog)(nil)
 )
 
 // InteractionLog is an in-memory hot interaction table. It is also the
@@ -99,6 +100,31 @@ func (l *InteractionLog) Scan(ctx context.Context, fn func(domain.Interaction) e
 		}
 	}
 	return nil
+}
+
+// Lookup implements ports.EventLookup. Each id costs a walk of its
+// user's history, which is short in the embedded mode this log serves.
+func (l *InteractionLog) Lookup(ctx context.Context, ids []string) (map[string]domain.Interaction, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	out := make(map[string]domain.Interaction, len(ids))
+	for _, id := range ids {
+		user, ok := l.ids[id]
+		if !ok {
+			continue
+		}
+		for _, ev := range l.byUser[user] {
+			if ev.EventID == id {
+				ev.Value = cloneValue(ev.Value)
+				out[id] = ev
+				break
+			}
+		}
+	}
+	return out, nil
 }
 
 // Len returns the number of stored interactions.

@@ -29,6 +29,11 @@ func TestInteractionLog(t *testing.T) {
 	porttest.InteractionLog(t, func(*testing.T) ports.InteractionLog { return memory.NewInteractionLog() })
 }
 
+func TestEventLookup(t *testing.T) {
+	t.Parallel()
+	porttest.EventLookup(t, func(*testing.T) porttest.LookupLog { return memory.NewInteractionLog() })
+}
+
 func TestProfileStore(t *testing.T) {
 	t.Parallel()
 	porttest.ProfileStore(t, func(*testing.T) ports.ProfileStore { return memory.NewProfileStore() })

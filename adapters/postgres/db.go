@@ -37,7 +37,8 @@ type DB struct {
 // DSN), checks that it answers, applies pending migrations (under an
 // advisory lock, so nodes may start together) and returns the adapters.
 // An unreachable server gives an error wrapping ports.ErrUnavailable; a
-// server without pgvector one wrapping ErrNoVector.
+// server without pgvector one wrapping ErrNoVector; a url that does not
+// parse one wrapping domain.ErrInvalid that says why without quoting it.
 func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 	cfg, err := newConfig(opts)
 	if err != nil {
@@ -45,7 +46,8 @@ func Open(ctx context.Context, url string, opts ...Option) (*DB, error) {
 	}
 	poolCfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: database URL: %w: %w", domain.ErrInvalid, err)
+		// Never the string itself: it may hold a password.
+		return nil, fmt.Errorf("postgres: database URL: %w: %s", domain.ErrInvalid, connStringReason(err))
 	}
 	params := poolCfg.ConnConfig.RuntimeParams
 	params["search_path"] = searchPath(cfg.schema)

@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
+	"net/url"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -63,3 +67,45 @@ func isCode(err error, code string) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == code
 }
+
+// connStringReason says why pgx could not parse a connection string,
+// without quoting any of it: pgconn's error holds the string (its
+// password masked on a best-effort basis only), and the errors it wraps
+// quote parts of it (net/url's the URL, strconv's a number, the
+// keyword/value parser a word), so the reason is rebuilt from pgconn's
+// message and the inner error's own reason, with every quoted fragment
+// and every value after a colon elided.
+func connStringReason(err error) string {
+	var pe *pgconn.ParseConfigError
+	if !errors.As(err, &pe) {
+		return "the connection string cannot be parsed"
+	}
+	bare := *pe
+	bare.ConnString = ""
+	msg := strings.TrimPrefix(bare.Error(), "cannot parse ``: ")
+	inner := pe.Unwrap()
+	if inner != nil {
+		msg = strings.TrimSuffix(msg, " ("+inner.Error()+")")
+	}
+	msg, _, _ = strings.Cut(msg, ": ") // "unknown target_session_attrs value: <value>"
+	if inner == nil {
+		return elideQuoted(msg)
+	}
+	var ue *url.Error
+	var ne *strconv.NumError
+	var pathErr *fs.PathError
+	switch {
+	case errors.As(inner, &ue):
+		inner = ue.Err
+	case errors.As(inner, &ne):
+		inner = ne.Err
+	case errors.As(inner, &pathErr):
+		inner = fmt.Errorf("%s: %w", pathErr.Op, pathErr.Err)
+	}
+	return elideQuoted(msg + " (" + inner.Error() + ")")
+}
+
+var quoted = regexp.MustCompile("\"(?:[^\"\\\\]|\\\\.)*\"|`[^`]*`|'[^']*'")
+
+// elideQuoted replaces every quoted fragment of s with "…".
+func elideQuoted(s string) string { return quoted.ReplaceAllLiteralString(s, `"…"`) }

@@ -14,7 +14,10 @@ import (
 	"github.com/marquee-recsys/marquee/ports"
 )
 
-var _ ports.InteractionLog = (*InteractionLog)(nil)
+var (
+	_ ports.InteractionLog = (*InteractionLog)(nil)
+	_ ports.EventLookup    = (*InteractionLog)(nil)
+)
 
 // InteractionLog is the hot table rt_user_interactions. Duplicates are
 // refused by the primary key on event_id, so Append is idempotent even
@@ -147,6 +150,28 @@ func (l *InteractionLog) appendMany(ctx context.Context, evs []domain.Interactio
 	for i, id := range ids {
 		out[i] = new[id]
 		delete(new, id) // a repeated id was inserted once, for its first occurrence
+	}
+	return out, nil
+}
+
+// Lookup implements ports.EventLookup with one query through the primary
+// key on event_id (= ANY of one array parameter).
+func (l *InteractionLog) Lookup(ctx context.Context, ids []string) (map[string]domain.Interaction, error) {
+	out := make(map[string]domain.Interaction, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := l.pool.Query(ctx, `SELECT `+interactionColumns+` FROM rt_user_interactions
+		WHERE event_id = ANY($1::text[])`, ids)
+	if err != nil {
+		return nil, wrap("look up events", err)
+	}
+	found, err := pgx.CollectRows(rows, scanInteraction)
+	if err != nil {
+		return nil, wrap("look up events", err)
+	}
+	for _, ev := range found {
+		out[ev.EventID] = ev
 	}
 	return out, nil
 }

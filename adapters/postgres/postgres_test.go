@@ -28,6 +28,12 @@ func TestInteractionLog(t *testing.T) {
 	porttest.InteractionLog(t, func(*testing.T) ports.InteractionLog { return db.Interactions() })
 }
 
+func TestEventLookup(t *testing.T) {
+	t.Parallel()
+	db := openTestDB(t)
+	porttest.EventLookup(t, func(*testing.T) porttest.LookupLog { return db.Interactions() })
+}
+
 func TestPopularStore(t *testing.T) {
 	t.Parallel()
 	db := openTestDB(t)

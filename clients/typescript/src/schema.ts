@@ -139,7 +139,9 @@ export interface paths {
         put?: never;
         /**
          * Send interactions
-         * @description Accepts one event, or a batch of up to 1,000 as `{"events": [...]}`. The answer is 202 only once the events are durably in the event stream (acknowledged by Kafka); the user's next recommendations reflect them. In a batch each event is validated on its own and the result lists what happened to each; if none is valid the answer is 422. Bodies over 1 MiB get 413. When the event stream is unavailable the answer is 503 with Retry-After, and nothing was accepted.
+         * @description Accepts one event, or a batch of up to 1,000 as `{"events": [...]}`. The answer is 202 only once the events are durably in the event stream (acknowledged by Kafka); the user's next recommendations reflect them. In a batch each event is validated on its own and the result lists what happened to each. Bodies over 1 MiB get 413. When the event stream is unavailable the answer is 503 with Retry-After, and nothing was accepted.
+         *
+         *     An `event_id` the client supplies is an idempotency key, compared with the stored events and with the request's earlier events: an identical resend (same user_id, movie_id, type, value and rec_log_id, and the same timestamp if the resend states one) is answered `accepted` again (and not published again once the first is stored); an id already used for a different event is refused: a single event gets 409, an event of a batch the status `duplicate` (the batch is still 202 for the others). Of two events of one request with one id and different contents, the later is the duplicate. When no event of the request is accepted, the answer is 409 if every one is a duplicate and 422 otherwise (listing every problem). Limits of the check: it sees the hot table only (an event archived after the retention, 48 hours by default, is not found); with the database unreachable it is skipped and the events are accepted (Kafka holds them; counted in marquee_event_id_check_skipped_total); and two requests racing with one id before either event is stored are both accepted, the first event stored wins and the other is dropped by the store.
          */
         post: operations["post-events"];
         delete?: never;
@@ -163,7 +165,7 @@ export interface paths {
         put?: never;
         /**
          * Create or replace movies in bulk
-         * @description All or nothing: if any movie is invalid, none is stored and every problem is listed.
+         * @description All or nothing: if any movie is invalid (a title or genre that is not UTF-8 text without NUL characters among the reasons), none is stored and every problem is listed.
          */
         post: operations["post-movies"];
         delete?: never;
@@ -186,7 +188,7 @@ export interface paths {
         get: operations["get-movie"];
         /**
          * Create or replace a movie
-         * @description Stores the movie under the id in the path, replacing every field of an existing one. Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
+         * @description Stores the movie under the id in the path, replacing every field of an existing one. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
          */
         put: operations["put-movie"];
         post?: never;
@@ -285,7 +287,7 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description 200 when this node can accept events and serve recommendations: the event stream and the database answer. The body lists every dependency checked; with the cache or the archive down the status is degraded, still 200 (the walk skips the cache tier, the archiver retries and the hot table keeps the rows). 503 with the reason otherwise.
+         * @description 200 when this node can accept events and serve recommendations: the event stream and the database answer. The body lists every dependency checked, ok or down; with the cache or the archive down the status is degraded, still 200 (the walk skips the cache tier, the archiver retries and the hot table keeps the rows). 503 otherwise, naming the dependencies that are down. The probe is public and says why a dependency is down (`down: <reason>`, and the 503's errors) only to a request carrying an API key with the admin scope: the reasons can name hosts and ports. The server log has them too, under the 503's correlation id.
          */
         get: operations["get-readyz"];
         put?: never;
@@ -431,7 +433,7 @@ export interface components {
         };
         EventIn: {
             /**
-             * @description Idempotency key. Send the same id when retrying and the event is applied once. Generated by the server when absent.
+             * @description Idempotency key. Send the same id, with the same event, when retrying, and the event is applied once; an id already used for a different event is refused (409, or status duplicate in a batch). Generated by the server when absent.
              * @example evt-3f9a2c
              */
             event_id?: string;
@@ -470,7 +472,7 @@ export interface components {
             value?: number;
         };
         EventResult: {
-            /** @description Why the event was rejected. */
+            /** @description Why the event was rejected, or which fields differ from the event already under its id. */
             errors?: components["schemas"]["ErrorDetail"][] | null;
             /** @description The event's id (generated when the request had none). */
             event_id?: string;
@@ -479,8 +481,11 @@ export interface components {
              * @description Position of the event in the request (0 for a single event).
              */
             index: number;
-            /** @enum {string} */
-            status: "accepted" | "rejected";
+            /**
+             * @description accepted (also for an identical resend of an event already accepted); rejected (invalid); duplicate (its event_id was already used for a different event).
+             * @enum {string}
+             */
+            status: "accepted" | "rejected" | "duplicate";
         };
         EventsAcceptedBody: {
             /**
@@ -489,9 +494,15 @@ export interface components {
              * @example https://example.com/schemas/EventsAcceptedBody.json
              */
             readonly $schema?: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Events accepted, identical resends included.
+             */
             accepted: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Events not accepted: invalid ones and duplicates.
+             */
             rejected: number;
             results: components["schemas"]["EventResult"][] | null;
         };
@@ -504,7 +515,7 @@ export interface components {
              * @example https://example.com/schemas/HealthOutputBody.json
              */
             readonly $schema?: string;
-            /** @description Readiness: each dependency checked, ok or down with the reason */
+            /** @description Readiness: each dependency checked, ok or down (down: <reason> for a key with the admin scope) */
             checks?: {
                 [key: string]: string;
             };
@@ -992,6 +1003,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1001,6 +1017,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1050,6 +1071,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1059,6 +1085,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1066,7 +1097,8 @@ export interface operations {
                      * @example {
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "the archiver is not running on this node"
+                     *       "detail": "the archiver is not running on this node",
+                     *       "instance": "urn:marquee:error:01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ErrorModel"];
@@ -1124,6 +1156,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1133,6 +1170,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1226,6 +1268,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1235,6 +1282,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1242,7 +1294,8 @@ export interface operations {
                      * @example {
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "training is not configured on this node"
+                     *       "detail": "training is not configured on this node",
+                     *       "instance": "urn:marquee:error:01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ErrorModel"];
@@ -1331,6 +1384,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1340,6 +1398,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1421,6 +1484,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1430,6 +1498,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1620,6 +1693,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1629,6 +1707,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1689,6 +1772,29 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "event_id \"evt-3f9a2c\" was already used for a different event; nothing was accepted",
+                     *       "errors": [
+                     *         {
+                     *           "message": "was already used for a different event (it differs in movie_id); send a new event_id for a new event",
+                     *           "location": "body.event_id",
+                     *           "value": "evt-3f9a2c"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             /** @description Request Entity Too Large */
             413: {
                 headers: {
@@ -1732,6 +1838,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1741,6 +1852,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1748,7 +1864,8 @@ export interface operations {
                      * @example {
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "event stream unavailable; nothing was accepted: kafka: unreachable"
+                     *       "detail": "event stream unavailable; nothing was accepted",
+                     *       "instance": "urn:marquee:error:01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ErrorModel"];
@@ -1759,7 +1876,7 @@ export interface operations {
     "list-movies": {
         parameters: {
             query?: {
-                /** @description Return movies with ids after this one (the next_after of the previous page). */
+                /** @description Return movies with ids after this one (the next_after of the previous page). UTF-8 without NUL. */
                 after?: string;
                 limit?: number;
             };
@@ -1832,6 +1949,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1841,6 +1963,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1934,6 +2061,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1943,6 +2075,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2014,6 +2151,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2023,6 +2165,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2115,6 +2262,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2124,6 +2276,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2201,6 +2358,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2210,6 +2372,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2295,6 +2462,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2304,6 +2476,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2311,7 +2488,8 @@ export interface operations {
                      * @example {
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "no tier could answer: unavailable"
+                     *       "detail": "no tier could answer",
+                     *       "instance": "urn:marquee:error:01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ErrorModel"];
@@ -2397,6 +2575,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2406,6 +2589,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2469,7 +2657,7 @@ export interface operations {
                      *       "status": "degraded",
                      *       "checks": {
                      *         "archive": "ok",
-                     *         "cache": "down: dial tcp 127.0.0.1:6379: connect: connection refused",
+                     *         "cache": "down",
                      *         "database": "ok",
                      *         "events": "ok"
                      *       }
@@ -2482,6 +2670,11 @@ export interface operations {
             /** @description Internal Server Error */
             500: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2491,6 +2684,11 @@ export interface operations {
             /** @description Service Unavailable */
             503: {
                 headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2498,7 +2696,8 @@ export interface operations {
                      * @example {
                      *       "title": "Service Unavailable",
                      *       "status": 503,
-                     *       "detail": "not ready: unable to dial: dial tcp 127.0.0.1:9092: connect: connection refused"
+                     *       "detail": "not ready; down: events",
+                     *       "instance": "urn:marquee:error:01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["ErrorModel"];
