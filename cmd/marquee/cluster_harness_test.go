@@ -333,13 +333,6 @@ func dumpLogs(t *testing.T, c *testCluster) {
 	t.Log(b.String())
 }
 
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
-}
-
 // singletonHost is the node whose logs say it runs the singleton now (the
 // last such line is "running here" rather than "stopped here"), or -1;
 // dead nodes (killed, so they never logged the stop) are skipped.
