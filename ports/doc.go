@@ -18,4 +18,8 @@ var (
 	// ErrUnavailable means the backing service cannot be reached now; the
 	// caller may degrade (skip a tier) or retry later.
 	ErrUnavailable = errors.New("service unavailable")
+	// ErrStaleModel means a write computed from a model that is no longer
+	// the serving one was refused: the writer must switch to the serving
+	// model and compute again.
+	ErrStaleModel = errors.New("computed from a model that is not the serving one")
 )

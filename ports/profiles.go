@@ -10,7 +10,11 @@ import (
 type ProfileStore interface {
 	// Get returns the user's profile or ErrNotFound.
 	Get(ctx context.Context, user domain.UserID) (domain.Profile, error)
-	// Put stores the profile, replacing any earlier one.
+	// Put stores the profile, replacing any earlier one, unless its vector
+	// was computed from a model that is not the registry's serving one
+	// (a node that has not switched yet): then nothing is written and the
+	// error wraps ErrStaleModel. A profile without a model version (no
+	// vector) is always stored.
 	Put(ctx context.Context, p domain.Profile) error
 	// PutTrained stores profiles computed by training, except where the
 	// stored profile has a larger InteractionCount: that one was updated

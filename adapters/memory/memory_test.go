@@ -36,7 +36,7 @@ func TestEventLookup(t *testing.T) {
 
 func TestProfileStore(t *testing.T) {
 	t.Parallel()
-	porttest.ProfileStore(t, func(*testing.T) ports.ProfileStore { return memory.NewProfileStore() })
+	porttest.ProfileStore(t, func(*testing.T) ports.ProfileStore { return memory.NewProfileStore(nil) })
 }
 
 func TestCatalog(t *testing.T) {
@@ -52,6 +52,15 @@ func TestVectorIndex(t *testing.T) {
 func TestModelStore(t *testing.T) {
 	t.Parallel()
 	porttest.ModelStore(t, func(*testing.T) ports.ModelStore { return memory.NewModelStore() })
+	porttest.ModelStoreServing(t, func(*testing.T) ports.ModelStore { return memory.NewModelStore() })
+}
+
+func TestProfileStoreGuard(t *testing.T) {
+	t.Parallel()
+	porttest.ProfileStoreGuard(t, func(*testing.T) (ports.ProfileStore, ports.ModelStore) {
+		models := memory.NewModelStore()
+		return memory.NewProfileStore(models), models
+	})
 }
 
 func TestAnalyticsSink(t *testing.T) {

@@ -13,16 +13,26 @@ import (
 
 var _ ports.ModelStore = (*ModelStore)(nil)
 
-// ModelStore is an in-memory model registry.
+var _ ports.PromotionWatcher = (*ModelStore)(nil)
+
+// ModelStore is an in-memory model registry. It tells its watchers of
+// every promotion synchronously, before Promote returns.
 type ModelStore struct {
-	mu      sync.RWMutex
-	models  []*domain.Model // save order
-	byVer   map[string]*domain.Model
-	current string
+	mu       sync.RWMutex
+	models   []*domain.Model // save order
+	byVer    map[string]*domain.Model
+	current  string
+	previous string // the version current replaced
+
+	watchMu  sync.Mutex
+	watchers map[int]func()
+	nextID   int
 }
 
 // NewModelStore returns an empty registry.
-func NewModelStore() *ModelStore { return &ModelStore{byVer: map[string]*domain.Model{}} }
+func NewModelStore() *ModelStore {
+	return &ModelStore{byVer: map[string]*domain.Model{}, watchers: map[int]func(){}}
+}
 
 // Save implements ports.ModelStore.
 func (s *ModelStore) Save(ctx context.Context, m *domain.Model) error {
@@ -44,22 +54,106 @@ func (s *ModelStore) Save(ctx context.Context, m *domain.Model) error {
 	return nil
 }
 
-// Promote implements ports.ModelStore.
+// Promote implements ports.ModelStore; the watchers hear of it before it
+// returns.
 func (s *ModelStore) Promote(ctx context.Context, version string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	m, ok := s.byVer[version]
 	if !ok {
+		s.mu.Unlock()
 		return fmt.Errorf("model %s: %w", version, ports.ErrNotFound)
 	}
 	if old, ok := s.byVer[s.current]; ok && old != m {
 		old.Status = domain.ModelRetired
+		s.previous = s.current
 	}
 	m.Status, s.current = domain.ModelServing, version
+	s.mu.Unlock()
+	s.notify()
 	return nil
+}
+
+// notify calls every watcher.
+func (s *ModelStore) notify() {
+	s.watchMu.Lock()
+	fns := make([]func(), 0, len(s.watchers))
+	for _, fn := range s.watchers {
+		fns = append(fns, fn)
+	}
+	s.watchMu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
+}
+
+// WatchPromotions implements ports.PromotionWatcher.
+func (s *ModelStore) WatchPromotions(ctx context.Context, fn func()) error {
+	s.watchMu.Lock()
+	id := s.nextID
+	s.nextID++
+	s.watchers[id] = fn
+	s.watchMu.Unlock()
+	<-ctx.Done()
+	s.watchMu.Lock()
+	delete(s.watchers, id)
+	s.watchMu.Unlock()
+	return nil
+}
+
+// ServingVersion implements ports.ModelStore.
+func (s *ModelStore) ServingVersion(ctx context.Context) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.current == "" {
+		return "", ports.ErrNotFound
+	}
+	return s.current, nil
+}
+
+// Get implements ports.ModelStore.
+func (s *ModelStore) Get(ctx context.Context, version string) (*domain.Model, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m, ok := s.byVer[version]
+	if !ok {
+		return nil, fmt.Errorf("model %s: %w", version, ports.ErrNotFound)
+	}
+	return cloneModel(m, true), nil
+}
+
+// Prune implements ports.ModelStore.
+func (s *ModelStore) Prune(ctx context.Context, keepCandidates int) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keep := map[string]bool{s.current: true, s.previous: true}
+	for i := len(s.models) - 1; i >= 0 && keepCandidates > 0; i-- {
+		if m := s.models[i]; m.Status == domain.ModelCandidate {
+			keep[m.Version] = true
+			keepCandidates--
+		}
+	}
+	var dropped []string
+	s.models = slices.DeleteFunc(s.models, func(m *domain.Model) bool {
+		if keep[m.Version] {
+			return false
+		}
+		dropped = append(dropped, m.Version)
+		delete(s.byVer, m.Version)
+		return true
+	})
+	return dropped, nil
 }
 
 // Current implements ports.ModelStore.

@@ -2,6 +2,8 @@ package memory
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/marquee-recsys/marquee/domain"
@@ -14,11 +16,19 @@ var _ ports.ProfileStore = (*ProfileStore)(nil)
 type ProfileStore struct {
 	mu       sync.RWMutex
 	profiles map[domain.UserID]domain.Profile
+	serving  ServingVersioner
 }
 
-// NewProfileStore returns an empty store.
-func NewProfileStore() *ProfileStore {
-	return &ProfileStore{profiles: map[domain.UserID]domain.Profile{}}
+// ServingVersioner tells the serving model's version (a ModelStore).
+type ServingVersioner interface {
+	ServingVersion(ctx context.Context) (string, error)
+}
+
+// NewProfileStore returns an empty store. With a registry, Put refuses a
+// vector of another model than the serving one (ports.ErrStaleModel), as
+// the port says; without one (nil), every put is stored.
+func NewProfileStore(registry ServingVersioner) *ProfileStore {
+	return &ProfileStore{profiles: map[domain.UserID]domain.Profile{}, serving: registry}
 }
 
 // Get implements ports.ProfileStore.
@@ -40,6 +50,16 @@ func (s *ProfileStore) Get(ctx context.Context, user domain.UserID) (domain.Prof
 func (s *ProfileStore) Put(ctx context.Context, p domain.Profile) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if s.serving != nil && p.ModelVersion != "" {
+		v, err := s.serving.ServingVersion(ctx)
+		switch {
+		case errors.Is(err, ports.ErrNotFound):
+		case err != nil:
+			return err
+		case v != p.ModelVersion:
+			return fmt.Errorf("profile of %s folded against %s, %s serves: %w", p.UserID, p.ModelVersion, v, ports.ErrStaleModel)
+		}
 	}
 	p.Vector = append([]float32(nil), p.Vector...)
 	s.mu.Lock()

@@ -122,7 +122,7 @@ func open(ctx context.Context, pool *pgxpool.Pool, cfg config) (*DB, error) {
 	db.batch = &BatchStore{pool: pool}
 	db.vectors = newVectorIndex(pool, cfg, versionAtLeast(version, 0, 8))
 	db.analytics = &Analytics{pool: pool}
-	db.models = &ModelStore{pool: pool}
+	db.models = &ModelStore{pool: pool, channel: "marquee.models." + cfg.schema}
 	cfg.logger.Info("postgres: ready", "schema", cfg.schema, "pgvector", version,
 		"iterative_scan", db.vectors.iterative, "max_conns", pool.Config().MaxConns)
 	return db, nil

@@ -13,14 +13,19 @@ import (
 	"github.com/marquee-recsys/marquee/ports"
 )
 
-var _ ports.ModelStore = (*ModelStore)(nil)
+var (
+	_ ports.ModelStore       = (*ModelStore)(nil)
+	_ ports.PromotionWatcher = (*ModelStore)(nil)
+)
 
 // ModelStore is the model registry: metadata in table models, the item
 // factors and their movie order in model_factors (one row per model, the
 // factor matrix as one real[] in row-major order). A partial unique index
-// allows one serving model at most.
+// allows one serving model at most. Every promotion sends a notification
+// on channel, delivered to every listening process at the commit.
 type ModelStore struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	channel string // "marquee.models.<schema>": one per schema
 }
 
 const modelColumns = `m.version, m.status, m.created_at, m.factors, m.alpha, m.lambda, m.iterations, m.solver,
@@ -93,7 +98,11 @@ func (s *ModelStore) Promote(ctx context.Context, version string) error {
 		if _, err := tx.Exec(ctx, "UPDATE models SET status = 'retired' WHERE status = 'serving' AND version <> $1", version); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, "UPDATE models SET status = 'serving', promoted_at = now() WHERE version = $1 AND status <> 'serving'", version)
+		if _, err := tx.Exec(ctx, "UPDATE models SET status = 'serving', promoted_at = now() WHERE version = $1 AND status <> 'serving'", version); err != nil {
+			return err
+		}
+		// Delivered to every listener when (and only if) this commits.
+		_, err := tx.Exec(ctx, "SELECT pg_notify($1, $2)", s.channel, version)
 		return err
 	})
 	if err != nil {
@@ -107,10 +116,15 @@ func (s *ModelStore) Promote(ctx context.Context, version string) error {
 
 // Current implements ports.ModelStore.
 func (s *ModelStore) Current(ctx context.Context) (*domain.Model, error) {
+	return s.one(ctx, "current model", "m.status = 'serving'")
+}
+
+// one returns the model, factors included, that where selects.
+func (s *ModelStore) one(ctx context.Context, what, where string, args ...any) (*domain.Model, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+modelColumns+`, f.movies, f.item_factors
-		FROM models m JOIN model_factors f USING (version) WHERE m.status = 'serving'`)
+		FROM models m JOIN model_factors f USING (version) WHERE `+where, args...)
 	if err != nil {
-		return nil, wrap("current model", err)
+		return nil, wrap(what, err)
 	}
 	m, err := pgx.CollectExactlyOneRow(rows, func(row pgx.CollectableRow) (*domain.Model, error) {
 		var m domain.Model
@@ -126,13 +140,76 @@ func (s *ModelStore) Current(ctx context.Context) (*domain.Model, error) {
 		return &m, nil
 	})
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("current model: %w", ports.ErrNotFound)
+		return nil, fmt.Errorf("%s: %w", what, ports.ErrNotFound)
 	}
 	if err != nil {
-		return nil, wrap("current model", err)
+		return nil, wrap(what, err)
 	}
 	m.CreatedAt = m.CreatedAt.UTC()
 	return m, nil
+}
+
+// ServingVersion implements ports.ModelStore.
+func (s *ModelStore) ServingVersion(ctx context.Context) (string, error) {
+	var v string
+	err := s.pool.QueryRow(ctx, "SELECT version FROM models WHERE status = 'serving'").Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("serving model: %w", ports.ErrNotFound)
+	}
+	return v, wrap("serving model", err)
+}
+
+// Get implements ports.ModelStore.
+func (s *ModelStore) Get(ctx context.Context, version string) (*domain.Model, error) {
+	return s.one(ctx, "model "+version, "m.version = $1", version)
+}
+
+// Prune implements ports.ModelStore in one transaction, under the lock
+// promotions take, so the model it keeps as serving is the serving one.
+func (s *ModelStore) Prune(ctx context.Context, keepCandidates int) ([]string, error) {
+	var dropped []string
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "LOCK TABLE models IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `
+			WITH keep AS (
+				SELECT version FROM models WHERE status = 'serving'
+				UNION ALL
+				(SELECT version FROM models WHERE status = 'retired' ORDER BY promoted_at DESC NULLS LAST LIMIT 1)
+				UNION ALL
+				(SELECT version FROM models WHERE status = 'candidate' ORDER BY seq DESC LIMIT $1))
+			DELETE FROM models WHERE version NOT IN (SELECT version FROM keep) RETURNING version`, max(0, keepCandidates))
+		if err != nil {
+			return err
+		}
+		dropped, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		return err
+	})
+	return dropped, wrap("prune models", err)
+}
+
+// WatchPromotions implements ports.PromotionWatcher with LISTEN on a
+// connection taken out of the pool for as long as the watch lasts.
+func (s *ModelStore) WatchPromotions(ctx context.Context, fn func()) error {
+	pc, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return wrap("watch promotions", err)
+	}
+	conn := pc.Hijack() // LISTEN belongs to this connection: it must not go back to the pool
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{s.channel}.Sanitize()); err != nil {
+		return wrap("watch promotions", err)
+	}
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return wrap("watch promotions", err)
+		}
+		fn()
+	}
 }
 
 // List implements ports.ModelStore: newest saved first.

@@ -67,4 +67,13 @@ func TestModelStore(t *testing.T) {
 	t.Parallel()
 	db := openTestDB(t)
 	porttest.ModelStore(t, func(*testing.T) ports.ModelStore { return db.Models() })
+	porttest.ModelStoreServing(t, func(t *testing.T) ports.ModelStore { return openTestDB(t).Models() })
+}
+
+func TestProfileStoreGuard(t *testing.T) {
+	t.Parallel()
+	porttest.ProfileStoreGuard(t, func(t *testing.T) (ports.ProfileStore, ports.ModelStore) {
+		db := openTestDB(t)
+		return db.Profiles(), db.Models()
+	})
 }

@@ -19,10 +19,13 @@ var _ ports.ProfileStore = (*ProfileStore)(nil)
 // ProfileStore keeps user profiles in table user_profiles. A profile
 // without a vector stores NULL (pgvector has no zero-dimension vectors).
 // Puts are group-committed: concurrent ones are upserted by one statement
-// (see groupCommit).
+// (see groupCommit). A put of a vector computed from a model other than
+// the serving one (models.status = 'serving', read by the same statement)
+// writes nothing: a node that has not switched to a new model yet cannot
+// overwrite the profiles folded against it.
 type ProfileStore struct {
 	pool *pgxpool.Pool
-	puts *groupCommit[domain.Profile, struct{}]
+	puts *groupCommit[domain.Profile, bool]
 }
 
 func newProfileStore(pool *pgxpool.Pool, flushers int) *ProfileStore {
@@ -56,9 +59,19 @@ func (s *ProfileStore) Get(ctx context.Context, user domain.UserID) (domain.Prof
 
 // Put implements ports.ProfileStore.
 func (s *ProfileStore) Put(ctx context.Context, p domain.Profile) error {
-	_, err := s.puts.do(ctx, p)
+	stored, err := s.puts.do(ctx, p)
+	if err == nil && !stored {
+		return fmt.Errorf("profile of %s folded against %s: %w", p.UserID, p.ModelVersion, ports.ErrStaleModel)
+	}
 	return err
 }
+
+// servingGuard keeps the rows (aliased p) whose vector comes from the
+// serving model, or from no model, or from any when none serves yet.
+const servingGuard = `
+	WHERE p.model_version = ''
+	   OR p.model_version = (SELECT version FROM models WHERE status = 'serving')
+	   OR NOT EXISTS (SELECT 1 FROM models WHERE status = 'serving')`
 
 const profileUpsert = `
 	ON CONFLICT (user_id) DO UPDATE SET
@@ -66,20 +79,13 @@ const profileUpsert = `
 		interaction_count = excluded.interaction_count, last_event_at = excluded.last_event_at,
 		updated_at = excluded.updated_at`
 
-// putGroup upserts the profiles of several calls with one statement. A
-// user put twice keeps the later profile, as sequential puts would. Rows
-// are locked in user order, as PutTrained locks them, so a group and a
-// training's publication wait for each other instead of deadlocking.
-func (s *ProfileStore) putGroup(ctx context.Context, ps []domain.Profile) ([]struct{}, error) {
-	done := make([]struct{}, len(ps))
-	if len(ps) == 1 {
-		_, err := s.pool.Exec(ctx, `INSERT INTO user_profiles (`+profileColumns+`) VALUES ($1, $2, $3, $4, $5, $6)`+profileUpsert,
-			profileRow(ps[0])...)
-		if err != nil {
-			return nil, wrap("profile put", err)
-		}
-		return done, nil
-	}
+// putGroup upserts the profiles of several calls with one statement and
+// reports, per call, whether its profile passed the serving-model guard.
+// A user put twice keeps the later profile, as sequential puts would (the
+// earlier call shares the later one's outcome). Rows are locked in user
+// order, as PutTrained locks them, so a group and a training's
+// publication wait for each other instead of deadlocking.
+func (s *ProfileStore) putGroup(ctx context.Context, ps []domain.Profile) ([]bool, error) {
 	last := make(map[domain.UserID]int, len(ps))
 	for i, p := range ps {
 		last[p.UserID] = i
@@ -100,15 +106,29 @@ func (s *ProfileStore) putGroup(ctx context.Context, ps []domain.Profile) ([]str
 		users, vecs, versions = append(users, string(p.UserID)), append(vecs, vec), append(versions, p.ModelVersion)
 		counts, lastEvents, updated = append(counts, int64(p.InteractionCount)), append(lastEvents, p.LastEventAt), append(updated, p.UpdatedAt)
 	}
-	_, err := s.pool.Exec(ctx, `
+	rows, err := s.pool.Query(ctx, `
 		INSERT INTO user_profiles (`+profileColumns+`)
 		SELECT * FROM unnest($1::text[], $2::vector[], $3::text[], $4::bigint[], $5::timestamptz[], $6::timestamptz[])
-		ORDER BY 1`+profileUpsert,
+			AS p (`+profileColumns+`)`+servingGuard+`
+		ORDER BY 1`+profileUpsert+`
+		RETURNING user_id`,
 		users, vecs, versions, counts, lastEvents, updated)
 	if err != nil {
 		return nil, wrap("profile put", err)
 	}
-	return done, nil
+	written, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, wrap("profile put", err)
+	}
+	ok := make(map[domain.UserID]bool, len(written))
+	for _, u := range written {
+		ok[domain.UserID(u)] = true
+	}
+	out := make([]bool, len(ps))
+	for i, p := range ps {
+		out[i] = ok[p.UserID]
+	}
+	return out, nil
 }
 
 // PutTrained implements ports.ProfileStore: the profiles are copied into a
