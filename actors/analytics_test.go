@@ -82,7 +82,7 @@ func BenchmarkRecommendLogging(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			w, req := benchWorld(b)
 			sys, err := Start(Config{}, Deps{
-				Log: memory.NewInteractionLog(), Profiles: memory.NewProfileStore(), Cache: w.Cache, Vectors: w.Vectors,
+				Log: memory.NewInteractionLog(), Profiles: memory.NewProfileStore(nil), Cache: w.Cache, Vectors: w.Vectors,
 				Batch: w.Batch, Popular: w.Popular, Catalog: w.Catalog, Analytics: tc.sink,
 				Models: NewModels(memory.NewModelStore()), Metrics: w.Metrics, Logger: w.Logger,
 			})

@@ -97,7 +97,7 @@ func BenchmarkWalk(b *testing.B) {
 func BenchmarkRecommend(b *testing.B) {
 	w, req := benchWorld(b)
 	deps := Deps{
-		Log: memory.NewInteractionLog(), Profiles: memory.NewProfileStore(), Cache: w.Cache, Vectors: w.Vectors,
+		Log: memory.NewInteractionLog(), Profiles: memory.NewProfileStore(nil), Cache: w.Cache, Vectors: w.Vectors,
 		Batch: w.Batch, Popular: w.Popular, Catalog: w.Catalog, Analytics: memory.NewAnalytics(),
 		Models: NewModels(memory.NewModelStore()), Metrics: w.Metrics, Logger: w.Logger,
 	}

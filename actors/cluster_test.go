@@ -38,7 +38,7 @@ func newFixtureDeps() Deps {
 		_ = pop.Record(context.Background(), domain.MovieID(fmt.Sprint("m", i)), float64(10-i), time.Now())
 	}
 	return Deps{
-		Log: memory.NewInteractionLog(), Profiles: memory.NewProfileStore(), Cache: memory.NewCache(nil), Vectors: memory.NewVectorIndex(),
+		Log: memory.NewInteractionLog(), Profiles: memory.NewProfileStore(nil), Cache: memory.NewCache(nil), Vectors: memory.NewVectorIndex(),
 		Batch: memory.NewBatchStore(), Popular: pop, Catalog: memory.NewCatalog(), Analytics: memory.NewAnalytics(),
 		Models: NewModels(memory.NewModelStore()), Metrics: telemetry.New(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),

@@ -72,6 +72,15 @@ type Config struct {
 	// AnalyticsBuffer caps the analytics records waiting to be written;
 	// beyond it new ones are dropped and counted (default 100,000).
 	AnalyticsBuffer int
+	// ModelPoll is how often the node asks the registry for the serving
+	// model's version besides the promotions it announces (default 2s).
+	ModelPoll time.Duration
+	// VectorSlots bounds the vector tier's searches in flight on this
+	// node (default 8 per core): after a promotion every user's next
+	// request misses the cache at once, and a search that finds no slot
+	// within the tier timeout lets the walk go on to the batch tier
+	// instead of queueing on the database.
+	VectorSlots int
 
 	// shardHook runs in each shard before a block is solved (tests).
 	shardHook func(*solveBlock)
@@ -119,6 +128,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Shards <= 0 {
 		c.Shards = runtime.GOMAXPROCS(0)
+	}
+	if c.ModelPoll <= 0 {
+		c.ModelPoll = 2 * time.Second
+	}
+	if c.VectorSlots <= 0 {
+		c.VectorSlots = 8 * runtime.GOMAXPROCS(0)
 	}
 	return c
 }

@@ -33,7 +33,7 @@ func newFixture(t *testing.T, cfg Config, mutate ...func(*Deps)) *fixture {
 		vectors: memory.NewVectorIndex(), batch: memory.NewBatchStore(), popular: memory.NewPopularStore(domain.DefaultPopularity()),
 	}
 	f.deps = Deps{
-		Log: f.log, Profiles: memory.NewProfileStore(), Cache: memory.NewCache(nil), Vectors: f.vectors,
+		Log: f.log, Profiles: memory.NewProfileStore(nil), Cache: memory.NewCache(nil), Vectors: f.vectors,
 		Batch: f.batch, Popular: f.popular, Catalog: memory.NewCatalog(), Analytics: f.analytics,
 		Models: NewModels(f.models), Metrics: telemetry.New(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),

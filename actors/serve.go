@@ -44,7 +44,7 @@ func (s *System) Recommend(ctx context.Context, user domain.UserID, n int) (doma
 func (e *env) serveCached(ctx context.Context, user domain.UserID, n int, entry *trustEntry) (domain.Served, error) {
 	start := e.Now()
 	list, ok := entry.nearList(n, start)
-	if !ok {
+	if !ok || !e.walker.current(list) {
 		var err error
 		if list, err = e.fromCache(ctx, user, n, entry); err != nil {
 			return domain.Served{}, err
@@ -67,6 +67,9 @@ func (e *env) fromCache(ctx context.Context, user domain.UserID, n int, entry *t
 			e.walker.skip(ctx, domain.TierCache, user, err)
 		}
 		return domain.RecList{}, err
+	}
+	if !e.walker.current(list) {
+		return domain.RecList{}, ports.ErrNotFound // a retired model's list: the actor recomputes it
 	}
 	e.trust.remember(user, entry, list, e.cfg.CacheTTL)
 	if len(list.Items) < n {

@@ -34,6 +34,9 @@ type System struct {
 	cluster    *cluster.Cluster
 	keeperDone chan struct{}
 	keeperWG   sync.WaitGroup
+	// watching ends when the node stops following the registry's serving
+	// model (Models.Watch).
+	watching sync.WaitGroup
 
 	stopOnce sync.Once
 	stopErr  error
@@ -64,10 +67,12 @@ func Start(cfg Config, d Deps) (*System, error) {
 		root:      as.Root,
 		walker: &Walker{
 			Cache: d.Cache, Vectors: d.Vectors, Batch: d.Batch, Popular: d.Popular, Catalog: d.Catalog,
-			Metrics: d.Metrics, Logger: d.Logger, Now: d.Now,
+			Metrics: d.Metrics, Logger: d.Logger, Now: d.Now, Serving: d.Models.Version,
 			Depth: cfg.Depth, TierTimeout: cfg.TierTimeout, CacheTTL: cfg.CacheTTL,
+			vectorSlots: make(chan struct{}, cfg.VectorSlots),
 		},
 	}
+	reportModels(e)
 	var cl *cluster.Cluster
 	if cfg.Cluster != nil {
 		var err error
@@ -92,11 +97,29 @@ func Start(cfg Config, d Deps) (*System, error) {
 		return nil, fmt.Errorf("start actor tree: %w", err)
 	}
 	s := &System{as: as, env: e, root: root, users: e.users, cancel: cancel, cluster: cl, keeperDone: make(chan struct{})}
+	s.watching.Go(func() { e.Models.Watch(e.base, e.cfg.ModelPoll, e.Logger) })
 	if cl != nil && len(e.singletons) > 0 {
 		s.keeperWG.Add(1)
 		go s.keepSingletons(cfg.Cluster.KeepaliveEvery)
 	}
 	return s, nil
+}
+
+// reportModels reports the serving model and each switch (which Watch,
+// started once the tree runs, follows from the registry) in the log and
+// in marquee_serving_model{version}. It runs before any actor that could
+// switch models exists.
+func reportModels(e *env) {
+	if v := e.Models.Version(); v != "" {
+		e.Metrics.ServingModel.WithLabelValues(v).Set(1)
+	}
+	e.Models.OnSwitch = func(from, to string) {
+		if from != "" {
+			e.Metrics.ServingModel.DeleteLabelValues(from)
+		}
+		e.Metrics.ServingModel.WithLabelValues(to).Set(1)
+		e.Logger.Info("serving a new model", "from", from, "to", to)
+	}
 }
 
 func (d Deps) validate() error {
@@ -115,6 +138,10 @@ func (d Deps) validate() error {
 	}
 	return nil
 }
+
+// ServingModel returns the version of the model this node serves ("" for
+// none).
+func (s *System) ServingModel() string { return s.env.Models.Version() }
 
 // Apply stores and applies events through their users' actors, exactly as
 // the ingest actor does for consumed batches. It returns once all are
@@ -258,6 +285,7 @@ func (s *System) Stop(ctx context.Context) error {
 }
 
 func (s *System) stop(ctx context.Context) error {
+	defer s.watching.Wait()
 	defer s.cancel()
 	if s.cluster == nil {
 		defer s.as.Shutdown()

@@ -207,20 +207,37 @@ func (a *userActor) recordFreshness(c actor.Context, evs []domain.Interaction) {
 // invalidation only marks the cache stale for this user, so that a down
 // cache never stops ingestion.
 func (a *userActor) sync(ctx context.Context) error {
-	sm := a.env.Models.Current()
-	vec, version := a.foldIn(sm)
 	prof := domain.Profile{
-		UserID: a.id, Vector: vec, ModelVersion: version, InteractionCount: a.prefs.Events,
-		LastEventAt: a.prefs.LastEventAt, UpdatedAt: a.env.Now(),
+		UserID: a.id, InteractionCount: a.prefs.Events, LastEventAt: a.prefs.LastEventAt, UpdatedAt: a.env.Now(),
 	}
 	a.invalidate(ctx)
-	errPut := a.env.Profiles.Put(ctx, prof)
-	a.prof, a.foldedFor = prof, versionOf(sm)
+	errPut := a.foldAndPut(ctx, &prof)
+	a.prof = prof
 	if errPut != nil {
 		return fmt.Errorf("store profile of %s: %w", a.id, errPut)
 	}
 	a.dirty = false
 	return nil
+}
+
+// foldAndPut folds the user in against the serving model, into prof, and
+// stores prof. When the store refuses it because another model serves now
+// (a promotion this node has not followed yet), the node switches to that
+// model and folds again: a profile is never stored from a model older
+// than the registry's.
+func (a *userActor) foldAndPut(ctx context.Context, prof *domain.Profile) error {
+	for attempt := 0; ; attempt++ {
+		sm := a.env.Models.Current()
+		prof.Vector, prof.ModelVersion = a.foldIn(sm)
+		a.foldedFor = versionOf(sm)
+		err := a.env.Profiles.Put(ctx, *prof)
+		if !errors.Is(err, ports.ErrStaleModel) || attempt > 0 {
+			return err
+		}
+		if changed, rerr := a.env.Models.Refresh(ctx); rerr != nil || !changed {
+			return errors.Join(err, rerr)
+		}
+	}
 }
 
 // invalidate drops the user's cached list, or marks the cache stale. The
@@ -274,9 +291,8 @@ func (a *userActor) vector(ctx context.Context) ([]float32, string) {
 		return nil, ""
 	}
 	if a.foldedFor != sm.Model.Version {
-		a.prof.Vector, a.prof.ModelVersion = a.foldIn(sm)
-		a.prof.UpdatedAt, a.foldedFor = a.env.Now(), sm.Model.Version
-		if err := a.env.Profiles.Put(ctx, a.prof); err != nil {
+		a.prof.UpdatedAt = a.env.Now()
+		if err := a.foldAndPut(ctx, &a.prof); err != nil {
 			a.env.Logger.Warn("storing refolded profile failed", "user_id", a.id, "err", err)
 		}
 	}

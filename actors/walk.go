@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -24,6 +25,10 @@ type Walker struct {
 	Metrics *telemetry.Metrics
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// Serving returns the version of the model this node serves: a cached
+	// or precomputed list of another model is never served (a promotion
+	// retired it), but recomputed.
+	Serving func() string
 
 	// Depth is how many items the vector and batch tiers compute and cache,
 	// so that later requests for longer lists still hit the cache.
@@ -34,6 +39,18 @@ type Walker struct {
 	// CacheTTL is how long a computed list stays cached (events invalidate
 	// it sooner).
 	CacheTTL time.Duration
+	// vectorSlots bounds the vector searches in flight (nil: unbounded).
+	vectorSlots chan struct{}
+}
+
+// ErrTierBusy means a tier had no capacity left within its timeout: the
+// walk went on to the next one.
+var ErrTierBusy = errors.New("tier at capacity")
+
+// current reports whether list may be served under the serving model: it
+// comes from no model (popular) or from that one.
+func (w *Walker) current(list domain.RecList) bool {
+	return list.ModelVersion == "" || w.Serving == nil || list.ModelVersion == w.Serving()
 }
 
 // WalkRequest is what the walk needs to know about the user.
@@ -133,6 +150,9 @@ func (w *Walker) fromCache(ctx context.Context, req WalkRequest) (domain.RecList
 	if err != nil {
 		return list, gen, err
 	}
+	if !w.current(list) {
+		return domain.RecList{}, gen, ports.ErrNotFound // a retired model's list
+	}
 	// Cached lists are written after invalidation of every event the actor
 	// applied, so they never hold seen movies; filtering again is cheap
 	// insurance against a list written by an older node.
@@ -180,6 +200,14 @@ func (w *Walker) compute(ctx context.Context, tier domain.Tier, req WalkRequest)
 		if req.Vector == nil {
 			return domain.RecList{}, ports.ErrNotFound
 		}
+		if w.vectorSlots != nil {
+			select {
+			case w.vectorSlots <- struct{}{}:
+				defer func() { <-w.vectorSlots }()
+			case <-tctx.Done():
+				return domain.RecList{}, fmt.Errorf("vector tier: %w", ErrTierBusy)
+			}
+		}
 		items, err := w.Vectors.Nearest(tctx, req.ModelVersion, req.Vector, depth, req.Seen)
 		if err != nil {
 			return domain.RecList{}, err
@@ -189,6 +217,9 @@ func (w *Walker) compute(ctx context.Context, tier domain.Tier, req WalkRequest)
 		list, err := w.Batch.Get(tctx, req.User)
 		if err != nil {
 			return domain.RecList{}, err
+		}
+		if !w.current(list) {
+			return domain.RecList{}, ports.ErrNotFound // precomputed by a model no longer served
 		}
 		list.Tier = tier
 		return list.Without(req.Seen), nil

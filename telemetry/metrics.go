@@ -34,12 +34,14 @@ type Metrics struct {
 	Freshness        prometheus.Histogram
 	HTTP             *prometheus.HistogramVec // by route, method, status
 	ModelNDCG        prometheus.Gauge
-	TrainingSeconds  prometheus.Histogram
-	TrainingRuns     *prometheus.CounterVec // by outcome
-	ConsumerLag      *prometheus.GaugeVec   // by partition
-	ArchiveRows      prometheus.Counter
-	ArchiveFiles     prometheus.Counter
-	ArchiveFailures  prometheus.Counter
+	// ServingModel is 1 for the version this node serves (one series).
+	ServingModel    *prometheus.GaugeVec
+	TrainingSeconds prometheus.Histogram
+	TrainingRuns    *prometheus.CounterVec // by outcome
+	ConsumerLag     *prometheus.GaugeVec   // by partition
+	ArchiveRows     prometheus.Counter
+	ArchiveFiles    prometheus.Counter
+	ArchiveFailures prometheus.Counter
 	// CatalogCheckSkipped counts events accepted without checking their
 	// movie against the catalog because the catalog was unreachable.
 	CatalogCheckSkipped prometheus.Counter
@@ -125,6 +127,9 @@ func New() *Metrics {
 		ModelNDCG: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "marquee_model_ndcg_at_10", Help: "Holdout NDCG@10 of the last trained model.",
 		}),
+		ServingModel: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "marquee_serving_model", Help: "1 for the model version this node serves now.",
+		}, []string{"version"}),
 		TrainingSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "marquee_training_seconds", Help: "Duration of training jobs.", Buckets: prometheus.ExponentialBuckets(1, 2, 14),
 		}),
@@ -155,7 +160,7 @@ func New() *Metrics {
 	}
 	reg.MustRegister(m.RecsServed, m.TierErrors, m.TierLatency, m.EventsApplied, m.EventsDup, m.EventsAccepted,
 		m.EventsRejected, m.IngestFailures, m.EventsDeadLettered, m.FoldIn, m.UserActors, m.Feedback, m.AnalyticsErrs, m.AnalyticsDropped,
-		m.Freshness, m.HTTP, m.ModelNDCG, m.TrainingSeconds, m.TrainingRuns, m.ConsumerLag,
+		m.Freshness, m.HTTP, m.ModelNDCG, m.ServingModel, m.TrainingSeconds, m.TrainingRuns, m.ConsumerLag,
 		m.ArchiveRows, m.ArchiveFiles, m.ArchiveFailures, m.CatalogCheckSkipped, m.EventIDCheckSkipped, m.DependencyUp)
 	return m
 }

@@ -37,7 +37,7 @@ func newWorld(t *testing.T, users int) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{batch: memory.NewBatchStore(), model: memory.NewModelStore(), prof: memory.NewProfileStore(), log: memory.NewInteractionLog()}
+	w := &world{batch: memory.NewBatchStore(), model: memory.NewModelStore(), prof: memory.NewProfileStore(nil), log: memory.NewInteractionLog()}
 	if err := gen.Each(func(ev domain.Interaction) error { _, err := w.log.Append(ctx, ev); return err }); err != nil {
 		t.Fatal(err)
 	}

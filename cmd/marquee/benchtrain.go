@@ -56,7 +56,8 @@ func benchTrain(args []string) error {
 	}
 	p := als.DefaultParams()
 	p.Factors, p.Iterations, p.Solver, p.Alpha, p.Lambda = *factors, *iterations, *solver, *alpha, *lambda
-	vectors, batch, models, profiles := memory.NewVectorIndex(), memory.NewBatchStore(), memory.NewModelStore(), memory.NewProfileStore()
+	vectors, batch, models := memory.NewVectorIndex(), memory.NewBatchStore(), memory.NewModelStore()
+	profiles := memory.NewProfileStore(models)
 	pipeline := &training.Pipeline{
 		Config: training.Config{Params: p, Tune: *tuneOn, TuneBudget: *budget},
 		Sources: []training.Scanner{func(_ context.Context, fn func(domain.Interaction) error) error {
