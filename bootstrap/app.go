@@ -114,6 +114,7 @@ func (a *App) start(ctx context.Context) error {
 
 	acfg := trainSchedule(cfg)
 	acfg.PassivateAfter, acfg.CacheTTL, acfg.TierTimeout = cfg.PassivateAfter, cfg.CacheTTL, cfg.TierTimeout
+	acfg.ModelPoll = cfg.ModelPoll
 	acfg.Archiver = archiverConfig(cfg, a.Stores)
 	// Popular movies are also kept in memory, the last resort when the
 	// database is down.
@@ -210,6 +211,7 @@ func (a *App) listen(pub *kafka.Publisher) error {
 			Models: a.Stores.Models, Now: time.Now},
 		Publisher: pub, Recommender: a.System, Catalog: a.Stores.Catalog, Popular: a.Stores.Popular,
 		History: a.Stores.Log, Trainer: a.System, Archiver: a.System, Models: a.Stores.Models, Metrics: a.Metrics, Weights: a.Config.Weights,
+		Promoter:            training.Promoter{Models: a.Stores.Models, Vectors: a.Stores.Vectors},
 		Logger:              a.Logger.With("component", "http"),
 		AcceptUnknownMovies: a.Config.AcceptUnknownMovies,
 		// Ready when the event stream and the database answer; the cache

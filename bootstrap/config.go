@@ -21,6 +21,7 @@ import (
 	"github.com/marquee-recsys/marquee/domain"
 	"github.com/marquee-recsys/marquee/domain/als"
 	"github.com/marquee-recsys/marquee/telemetry"
+	"github.com/marquee-recsys/marquee/training"
 )
 
 // Config is every setting, read once from MARQUEE_* environment variables.
@@ -56,6 +57,9 @@ type Config struct {
 	TrainFactors       int           // MARQUEE_TRAIN_FACTORS: model dimension when the search is off
 	TrainIterations    int           // MARQUEE_TRAIN_ITERATIONS
 	TrainGateTolerance float64       // MARQUEE_TRAIN_GATE: a model this much worse (relative NDCG@10) than the serving one is not promoted
+
+	ModelPoll           time.Duration // MARQUEE_MODEL_POLL: how often a node asks the registry which model serves, besides the promotions it is told of
+	ModelKeepCandidates int           // MARQUEE_MODEL_KEEP_CANDIDATES: models never served that the registry keeps, beside the serving one and its rollback
 
 	Weights             domain.Weights    // MARQUEE_WEIGHTS, e.g. "view=1,click=2,dislike=-4"
 	Popularity          domain.Popularity // MARQUEE_POPULARITY_HALF_LIFE
@@ -104,41 +108,43 @@ func (c Config) Embedded() bool { return len(c.KafkaBrokers) == 0 }
 func LoadConfig(getenv func(string) string) (Config, error) {
 	r := envReader{get: getenv}
 	c := Config{
-		HTTPAddr:        r.str("MARQUEE_HTTP_ADDR", "127.0.0.1:8080"),
-		PprofAddr:       r.str("MARQUEE_PPROF_ADDR", ""),
-		DatabaseURL:     r.str("MARQUEE_DATABASE_URL", ""),
-		DatabaseSchema:  r.str("MARQUEE_DATABASE_SCHEMA", "public"),
-		RedisURL:        r.str("MARQUEE_REDIS_URL", ""),
-		RedisPrefix:     r.str("MARQUEE_REDIS_PREFIX", "marquee"),
-		Dataset:         r.str("MARQUEE_DATASET", ""),
-		TrainCron:       r.str("MARQUEE_TRAIN_CRON", "0 2 * * *"),
-		TrainTuneBudget: r.duration("MARQUEE_TRAIN_TUNE_BUDGET", 10*time.Minute),
-		TrainShards:     r.integer("MARQUEE_TRAIN_SHARDS", 0, 0, 1024),
-		TrainSolver:     r.str("MARQUEE_TRAIN_SOLVER", als.SolverCG),
-		EfSearch:        r.integer("MARQUEE_PGVECTOR_EF_SEARCH", 100, 1, 1000),
-		TrainFactors:    r.integer("MARQUEE_TRAIN_FACTORS", 64, 1, 1024),
-		TrainIterations: r.integer("MARQUEE_TRAIN_ITERATIONS", 15, 1, 1000),
-		KafkaBrokers:    r.list("MARQUEE_KAFKA_BROKERS"),
-		KafkaTopic:      r.str("MARQUEE_KAFKA_TOPIC", kafka.DefaultTopic),
-		KafkaGroup:      r.str("MARQUEE_KAFKA_GROUP", "marquee"),
-		KafkaPartitions: int32(r.integer("MARQUEE_KAFKA_PARTITIONS", 8, 1, 10000)),
-		KafkaSession:    r.duration("MARQUEE_KAFKA_SESSION_TIMEOUT", 45*time.Second),
-		DemoUsers:       r.integer("MARQUEE_DEMO_USERS", 2000, 1, 1_000_000),
-		Popularity:      domain.Popularity{HalfLife: r.duration("MARQUEE_POPULARITY_HALF_LIFE", 7*24*time.Hour)},
-		PassivateAfter:  r.duration("MARQUEE_PASSIVATE_AFTER", 10*time.Minute),
-		CacheTTL:        r.duration("MARQUEE_CACHE_TTL", 10*time.Minute),
-		TierTimeout:     r.duration("MARQUEE_TIER_TIMEOUT", 250*time.Millisecond),
-		ShutdownTimeout: r.duration("MARQUEE_SHUTDOWN_TIMEOUT", 30*time.Second),
-		LogFormat:       r.str("MARQUEE_LOG_FORMAT", "text"),
-		HotRetention:    r.duration("MARQUEE_HOT_RETENTION", 48*time.Hour),
-		ArchiveChunk:    r.integer("MARQUEE_ARCHIVE_CHUNK", 100_000, 1, 10_000_000),
-		ArchiveDir:      r.str("MARQUEE_ARCHIVE_DIR", ""),
-		S3Endpoint:      r.str("MARQUEE_S3_ENDPOINT", ""),
-		S3Bucket:        r.str("MARQUEE_S3_BUCKET", "marquee"),
-		S3AccessKey:     r.str("MARQUEE_S3_ACCESS_KEY", ""),
-		S3SecretKey:     r.str("MARQUEE_S3_SECRET_KEY", ""),
-		S3Region:        r.str("MARQUEE_S3_REGION", ""),
-		S3Prefix:        r.str("MARQUEE_S3_PREFIX", ""),
+		HTTPAddr:            r.str("MARQUEE_HTTP_ADDR", "127.0.0.1:8080"),
+		PprofAddr:           r.str("MARQUEE_PPROF_ADDR", ""),
+		DatabaseURL:         r.str("MARQUEE_DATABASE_URL", ""),
+		DatabaseSchema:      r.str("MARQUEE_DATABASE_SCHEMA", "public"),
+		RedisURL:            r.str("MARQUEE_REDIS_URL", ""),
+		RedisPrefix:         r.str("MARQUEE_REDIS_PREFIX", "marquee"),
+		Dataset:             r.str("MARQUEE_DATASET", ""),
+		TrainCron:           r.str("MARQUEE_TRAIN_CRON", "0 2 * * *"),
+		TrainTuneBudget:     r.duration("MARQUEE_TRAIN_TUNE_BUDGET", 10*time.Minute),
+		TrainShards:         r.integer("MARQUEE_TRAIN_SHARDS", 0, 0, 1024),
+		TrainSolver:         r.str("MARQUEE_TRAIN_SOLVER", als.SolverCG),
+		EfSearch:            r.integer("MARQUEE_PGVECTOR_EF_SEARCH", 100, 1, 1000),
+		TrainFactors:        r.integer("MARQUEE_TRAIN_FACTORS", 64, 1, 1024),
+		TrainIterations:     r.integer("MARQUEE_TRAIN_ITERATIONS", 15, 1, 1000),
+		ModelPoll:           r.duration("MARQUEE_MODEL_POLL", 2*time.Second),
+		ModelKeepCandidates: r.integer("MARQUEE_MODEL_KEEP_CANDIDATES", training.DefaultKeepCandidates, 0, 1000),
+		KafkaBrokers:        r.list("MARQUEE_KAFKA_BROKERS"),
+		KafkaTopic:          r.str("MARQUEE_KAFKA_TOPIC", kafka.DefaultTopic),
+		KafkaGroup:          r.str("MARQUEE_KAFKA_GROUP", "marquee"),
+		KafkaPartitions:     int32(r.integer("MARQUEE_KAFKA_PARTITIONS", 8, 1, 10000)),
+		KafkaSession:        r.duration("MARQUEE_KAFKA_SESSION_TIMEOUT", 45*time.Second),
+		DemoUsers:           r.integer("MARQUEE_DEMO_USERS", 2000, 1, 1_000_000),
+		Popularity:          domain.Popularity{HalfLife: r.duration("MARQUEE_POPULARITY_HALF_LIFE", 7*24*time.Hour)},
+		PassivateAfter:      r.duration("MARQUEE_PASSIVATE_AFTER", 10*time.Minute),
+		CacheTTL:            r.duration("MARQUEE_CACHE_TTL", 10*time.Minute),
+		TierTimeout:         r.duration("MARQUEE_TIER_TIMEOUT", 250*time.Millisecond),
+		ShutdownTimeout:     r.duration("MARQUEE_SHUTDOWN_TIMEOUT", 30*time.Second),
+		LogFormat:           r.str("MARQUEE_LOG_FORMAT", "text"),
+		HotRetention:        r.duration("MARQUEE_HOT_RETENTION", 48*time.Hour),
+		ArchiveChunk:        r.integer("MARQUEE_ARCHIVE_CHUNK", 100_000, 1, 10_000_000),
+		ArchiveDir:          r.str("MARQUEE_ARCHIVE_DIR", ""),
+		S3Endpoint:          r.str("MARQUEE_S3_ENDPOINT", ""),
+		S3Bucket:            r.str("MARQUEE_S3_BUCKET", "marquee"),
+		S3AccessKey:         r.str("MARQUEE_S3_ACCESS_KEY", ""),
+		S3SecretKey:         r.str("MARQUEE_S3_SECRET_KEY", ""),
+		S3Region:            r.str("MARQUEE_S3_REGION", ""),
+		S3Prefix:            r.str("MARQUEE_S3_PREFIX", ""),
 	}
 	c.AcceptUnknownMovies = r.boolean("MARQUEE_ACCEPT_UNKNOWN_MOVIES", false)
 	c.TrainTune = r.boolean("MARQUEE_TRAIN_TUNE", true)

@@ -135,10 +135,10 @@ func openArchive(cfg Config, logger *slog.Logger) (ports.Archive, *openapi.Check
 
 // memoryStores returns the in-memory adapter of every port.
 func memoryStores(cfg Config) Stores {
-	a := memory.NewAnalytics()
+	a, models := memory.NewAnalytics(), memory.NewModelStore()
 	return Stores{
-		Log: memory.NewInteractionLog(), Profiles: memory.NewProfileStore(), Cache: memory.NewCache(nil),
+		Log: memory.NewInteractionLog(), Profiles: memory.NewProfileStore(models), Cache: memory.NewCache(nil),
 		Vectors: memory.NewVectorIndex(), Batch: memory.NewBatchStore(), Popular: memory.NewPopularStore(cfg.Popularity),
-		Catalog: memory.NewCatalog(), Analytics: a, Reports: a, Models: memory.NewModelStore(),
+		Catalog: memory.NewCatalog(), Analytics: a, Reports: a, Models: models,
 	}
 }

@@ -18,6 +18,7 @@ func NewPipeline(cfg Config, s Stores, log *slog.Logger) *training.Pipeline {
 	return &training.Pipeline{
 		Config: training.Config{
 			Params: p, Tune: cfg.TrainTune, TuneBudget: cfg.TrainTuneBudget, GateTolerance: cfg.TrainGateTolerance,
+			KeepCandidates: cfg.ModelKeepCandidates,
 		},
 		Sources: trainingSources(s),
 		Sinks:   training.Sinks{Vectors: s.Vectors, Batch: s.Batch, Models: s.Models, Profiles: s.Profiles},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/marquee-recsys/marquee/auth"
 	"github.com/marquee-recsys/marquee/domain"
+	"github.com/marquee-recsys/marquee/ports"
 	"github.com/marquee-recsys/marquee/training"
 )
 
@@ -44,6 +45,19 @@ type trainingOutput struct {
 		Current *training.Job  `json:"current,omitempty" doc:"The running job, or the last one."`
 		Recent  []training.Job `json:"recent" doc:"Earlier jobs, newest first."`
 	}
+}
+
+// Promoter puts a saved model in service by hand (training.Promoter).
+type Promoter interface {
+	Promote(ctx context.Context, version string) (domain.Model, error)
+}
+
+type promoteInput struct {
+	Version string `path:"version" maxLength:"128" pattern:"^[A-Za-z0-9_.:@-]{1,128}$" example:"als-20261129-020000-000"`
+}
+
+type modelOutput struct {
+	Body domain.Model
 }
 
 type modelsOutput struct {
@@ -138,6 +152,34 @@ func registerAdmin(api huma.API, d Deps) {
 		}
 		return out, nil
 	})
+
+	huma.Register(api, huma.Operation{
+		OperationID: "promote-model", Method: http.MethodPost, Path: "/api/admin/models/{version}/promote", Security: auth.Requirement(auth.ScopeAdmin),
+		Summary: "Serve a model (rollback)",
+		Description: "Makes a model the registry keeps the serving one: the model the last promotion replaced (an instant rollback), " +
+			"or a candidate the gate kept back. Its item vectors are built again, it is promoted, and every node serves it within " +
+			"seconds; lists computed from the model it replaces are not served from then on. The precomputed batch lists stay " +
+			"those of the last training (not served under another model), so users without a live vector get popular movies " +
+			"until a training publishes again. A training job that finishes afterwards promotes its own model as usual. " +
+			"404 for a version the registry does not keep (it keeps the serving model, the one it replaced, and the newest " +
+			"candidates: MARQUEE_MODEL_KEEP_CANDIDATES).",
+		Tags: []string{"admin"}, Errors: []int{http.StatusNotFound, http.StatusServiceUnavailable},
+		Responses: success(http.StatusOK, "The model, now serving (factors omitted).", exampleModel()),
+	}, func(ctx context.Context, in *promoteInput) (*modelOutput, error) {
+		if d.Promoter == nil {
+			return nil, d.fail(ctx, http.StatusServiceUnavailable, "promotion is not available on this node", errors.New("no promoter"), false)
+		}
+		m, err := d.Promoter.Promote(ctx, in.Version)
+		if errors.Is(err, ports.ErrNotFound) {
+			return nil, huma.Error404NotFound(fmt.Sprintf("the registry keeps no model %q", in.Version))
+		}
+		if err != nil {
+			return nil, d.serverError(ctx, "promotion failed", err)
+		}
+		return &modelOutput{Body: m}, nil
+	})
+	problemExamples(api, http.MethodPost, "/api/admin/models/{version}/promote",
+		exampleProblem(http.StatusNotFound, `the registry keeps no model "als-20261101-020000-000"`))
 }
 
 func (d Deps) trainerError(ctx context.Context, err error) error {

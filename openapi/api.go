@@ -37,6 +37,7 @@ type Deps struct {
 	History     ports.InteractionLog
 	Trainer     Trainer
 	Models      ports.ModelStore
+	Promoter    Promoter
 	Reporter    Reporter
 	Archiver    Archiver
 	Metrics     *telemetry.Metrics

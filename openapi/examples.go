@@ -183,16 +183,22 @@ func exampleTraining() any {
 	return out.Body
 }
 
+func exampleModel() any { return exampleModelList()[0] }
+
 func exampleModels() any {
 	var out modelsOutput
-	out.Body.Models = []domain.Model{{
+	out.Body.Models = exampleModelList()
+	return out.Body
+}
+
+func exampleModelList() []domain.Model {
+	return []domain.Model{{
 		Version: exampleVersion, CreatedAt: exampleTime, Factors: 64, Alpha: 1, Lambda: 30,
 		Iterations: 15, Solver: "cg", Users: 2000, Interactions: 80000, TrainSeconds: 31.5,
 		Metrics:    map[string]float64{"ndcg@10": 0.189, "popularity_ndcg@10": 0.159},
 		Validation: map[string]float64{"ndcg@10": 0.192},
 		Status:     domain.ModelServing,
 	}}
-	return out.Body
 }
 
 func exampleHealth(status string) any {

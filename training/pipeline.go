@@ -31,6 +31,11 @@ type Config struct {
 	// GateTolerance: a model whose holdout NDCG@K is below the serving
 	// model's by more than this fraction is kept as a candidate (0.02).
 	GateTolerance float64
+	// KeepCandidates is how many models never served the registry keeps
+	// beside the serving one and the one it replaced (negative: keep
+	// every model); the others, and their item vectors, are dropped after
+	// each job.
+	KeepCandidates int
 }
 
 // Sinks are where a model is published.
@@ -119,6 +124,7 @@ func (p *Pipeline) Prepare(ctx context.Context, opts Options, phase func(string)
 // lists and user vectors computed from everything (users), then promotion.
 func (p *Pipeline) Finish(ctx context.Context, plan *Plan, fitUsers, users, items *als.Factors, phase func(string)) (*Outcome, error) {
 	cfg := p.cfg()
+	defer p.prune(ctx)
 	model, err := p.evaluate(ctx, cfg, plan, fitUsers, items)
 	if err != nil {
 		return nil, err

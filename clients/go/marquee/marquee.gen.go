@@ -430,6 +430,10 @@ type ListMoviesOutputBody struct {
 
 // Model defines model for Model.
 type Model struct {
+	// Schema A URL to the JSON Schema for this object.
+	//
+	// Example: https://example.com/schemas/Model.json
+	Schema       *string            `json:"$schema,omitempty"`
 	Alpha        float64            `json:"alpha"`
 	CreatedAt    time.Time          `json:"created_at"`
 	Factors      int64              `json:"factors"`
@@ -893,6 +897,13 @@ type ClientInterface interface {
 	// Corresponds with GET /api/admin/models (the `ListModels` operationId).
 	ListModels(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// PromoteModel Serve a model (rollback)
+	//
+	// Makes a model the registry keeps the serving one: the model the last promotion replaced (an instant rollback), or a candidate the gate kept back. Its item vectors are built again, it is promoted, and every node serves it within seconds; lists computed from the model it replaces are not served from then on. The precomputed batch lists stay those of the last training (not served under another model), so users without a live vector get popular movies until a training publishes again. A training job that finishes afterwards promotes its own model as usual. 404 for a version the registry does not keep (it keeps the serving model, the one it replaced, and the newest candidates: MARQUEE_MODEL_KEEP_CANDIDATES).
+	//
+	// Corresponds with POST /api/admin/models/{version}/promote (the `PromoteModel` operationId).
+	PromoteModel(ctx context.Context, version string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// PostTrainWithBody Start a training run
 	//
 	// Trains a new model on all interactions (archive and hot table), evaluates it on a holdout, and publishes it unless its NDCG@10 is more than 2% below the serving model's. Answers 202 with the job; while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule. The optional body {"tune": false} skips the hyperparameter search for this run.
@@ -1081,6 +1092,23 @@ func (c *Client) PostArchive(ctx context.Context, reqEditors ...RequestEditorFn)
 // Corresponds with GET /api/admin/models (the `ListModels` operationId).
 func (c *Client) ListModels(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListModelsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PromoteModel Serve a model (rollback)
+//
+// Makes a model the registry keeps the serving one: the model the last promotion replaced (an instant rollback), or a candidate the gate kept back. Its item vectors are built again, it is promoted, and every node serves it within seconds; lists computed from the model it replaces are not served from then on. The precomputed batch lists stay those of the last training (not served under another model), so users without a live vector get popular movies until a training publishes again. A training job that finishes afterwards promotes its own model as usual. 404 for a version the registry does not keep (it keeps the serving model, the one it replaced, and the newest candidates: MARQUEE_MODEL_KEEP_CANDIDATES).
+//
+// Corresponds with POST /api/admin/models/{version}/promote (the `PromoteModel` operationId).
+func (c *Client) PromoteModel(ctx context.Context, version string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPromoteModelRequest(c.Server, version)
 	if err != nil {
 		return nil, err
 	}
@@ -1491,6 +1519,40 @@ func NewListModelsRequest(server string) (*http.Request, error) {
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPromoteModelRequest constructs an http.Request for the PromoteModel method
+func NewPromoteModelRequest(server string, version string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "version", version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/admin/models/%s/promote", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -2206,6 +2268,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/admin/models (the `ListModels` operationId).
 	ListModelsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListModelsResponse, error)
 
+	// PromoteModelWithResponse Serve a model (rollback)
+	//
+	// Makes a model the registry keeps the serving one: the model the last promotion replaced (an instant rollback), or a candidate the gate kept back. Its item vectors are built again, it is promoted, and every node serves it within seconds; lists computed from the model it replaces are not served from then on. The precomputed batch lists stay those of the last training (not served under another model), so users without a live vector get popular movies until a training publishes again. A training job that finishes afterwards promotes its own model as usual. 404 for a version the registry does not keep (it keeps the serving model, the one it replaced, and the newest candidates: MARQUEE_MODEL_KEEP_CANDIDATES).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/admin/models/{version}/promote (the `PromoteModel` operationId).
+	PromoteModelWithResponse(ctx context.Context, version string, reqEditors ...RequestEditorFn) (*PromoteModelResponse, error)
+
 	// PostTrainWithBodyWithResponse Start a training run
 	//
 	// Trains a new model on all interactions (archive and hot table), evaluates it on a holdout, and publishes it unless its NDCG@10 is more than 2% below the serving model's. Answers 202 with the job; while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule. The optional body {"tune": false} skips the hyperparameter search for this run.
@@ -2700,6 +2771,131 @@ func (r ListModelsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListModelsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PromoteModelResponse401Headers the declared response headers of an HTTP 401 response for PromoteModel
+type PromoteModelResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// PromoteModelResponse403Headers the declared response headers of an HTTP 403 response for PromoteModel
+type PromoteModelResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+// PromoteModelResponse429Headers the declared response headers of an HTTP 429 response for PromoteModel
+type PromoteModelResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PromoteModelResponse500Headers the declared response headers of an HTTP 500 response for PromoteModel
+type PromoteModelResponse500Headers struct {
+	XCorrelationID *string
+}
+
+// PromoteModelResponse503Headers the declared response headers of an HTTP 503 response for PromoteModel
+type PromoteModelResponse503Headers struct {
+	XCorrelationID *string
+}
+
+type PromoteModelResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Model
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *ErrorModel
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *ErrorModel
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *ErrorModel
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PromoteModelResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *PromoteModelResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PromoteModelResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *PromoteModelResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PromoteModelResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PromoteModelResponse) GetJSON200() *Model {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PromoteModelResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PromoteModelResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PromoteModelResponse) GetApplicationProblemJSON404() *ErrorModel {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PromoteModelResponse) GetApplicationProblemJSON422() *ErrorModel {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PromoteModelResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r PromoteModelResponse) GetApplicationProblemJSON500() *ErrorModel {
+	return r.ApplicationProblemJSON500
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r PromoteModelResponse) GetApplicationProblemJSON503() *ErrorModel {
+	return r.ApplicationProblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PromoteModelResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PromoteModelResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PromoteModelResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PromoteModelResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4361,6 +4557,21 @@ func (c *ClientWithResponses) ListModelsWithResponse(ctx context.Context, reqEdi
 	return ParseListModelsResponse(rsp)
 }
 
+// PromoteModelWithResponse Serve a model (rollback)
+//
+// Makes a model the registry keeps the serving one: the model the last promotion replaced (an instant rollback), or a candidate the gate kept back. Its item vectors are built again, it is promoted, and every node serves it within seconds; lists computed from the model it replaces are not served from then on. The precomputed batch lists stay those of the last training (not served under another model), so users without a live vector get popular movies until a training publishes again. A training job that finishes afterwards promotes its own model as usual. 404 for a version the registry does not keep (it keeps the serving model, the one it replaced, and the newest candidates: MARQUEE_MODEL_KEEP_CANDIDATES).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/admin/models/{version}/promote (the `PromoteModel` operationId).
+func (c *ClientWithResponses) PromoteModelWithResponse(ctx context.Context, version string, reqEditors ...RequestEditorFn) (*PromoteModelResponse, error) {
+	rsp, err := c.PromoteModel(ctx, version, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePromoteModelResponse(rsp)
+}
+
 // PostTrainWithBodyWithResponse Start a training run
 //
 // Trains a new model on all interactions (archive and hot table), evaluates it on a holdout, and publishes it unless its NDCG@10 is more than 2% below the serving model's. Answers 202 with the job; while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule. The optional body {"tune": false} skips the hyperparameter search for this run.
@@ -4964,6 +5175,134 @@ func ParseListModelsResponse(rsp *http.Response) (*ListModelsResponse, error) {
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListModelsResponse503Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePromoteModelResponse parses an HTTP response from a PromoteModelWithResponse call
+func ParsePromoteModelResponse(rsp *http.Response) (*PromoteModelResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PromoteModelResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Model
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers PromoteModelResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers PromoteModelResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers PromoteModelResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers PromoteModelResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers PromoteModelResponse503Headers
 		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

@@ -48,6 +48,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/models/{version}/promote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Serve a model (rollback)
+         * @description Makes a model the registry keeps the serving one: the model the last promotion replaced (an instant rollback), or a candidate the gate kept back. Its item vectors are built again, it is promoted, and every node serves it within seconds; lists computed from the model it replaces are not served from then on. The precomputed batch lists stay those of the last training (not served under another model), so users without a live vector get popular movies until a training publishes again. A training job that finishes afterwards promotes its own model as usual. 404 for a version the registry does not keep (it keeps the serving model, the one it replaced, and the newest candidates: MARQUEE_MODEL_KEEP_CANDIDATES).
+         */
+        post: operations["promote-model"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/train": {
         parameters: {
             query?: never;
@@ -614,6 +634,12 @@ export interface components {
             next_after?: string;
         };
         Model: {
+            /**
+             * Format: uri
+             * @description A URL to the JSON Schema for this object.
+             * @example https://example.com/schemas/Model.json
+             */
+            readonly $schema?: string;
             /** Format: double */
             alpha: number;
             /** Format: date-time */
@@ -1152,6 +1178,106 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "promote-model": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The model, now serving (factors omitted). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "version": "als-20261129-020000",
+                     *       "created_at": "2026-11-29T12:00:00Z",
+                     *       "factors": 64,
+                     *       "alpha": 1,
+                     *       "lambda": 30,
+                     *       "iterations": 15,
+                     *       "solver": "cg",
+                     *       "users": 2000,
+                     *       "interactions": 80000,
+                     *       "train_seconds": 31.5,
+                     *       "metrics": {
+                     *         "ndcg@10": 0.189,
+                     *         "popularity_ndcg@10": 0.159
+                     *       },
+                     *       "validation": {
+                     *         "ndcg@10": 0.192
+                     *       },
+                     *       "status": "serving"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Model"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "the registry keeps no model \"als-20261101-020000-000\""
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
             429: components["responses"]["TooManyRequests"];
             /** @description Internal Server Error */
             500: {
