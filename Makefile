@@ -186,6 +186,11 @@ bench-tiers: build ## Run the per-tier, freshness and ingest scenarios of BENCHM
 	$$b -runs 3 -scenario freshness; \
 	$$b -runs 3 -scenario ingest -ingest-duration 10s; \
 	$$b -runs 1 -duration 8s -scenario serving -cache-rate 2000
+# `make bench-ingest-pair BEFORE=… AFTER=…` compares ingest end to end of
+# two builds on PostgreSQL + Redis, alternating rounds (loadgen/compare-ingest.sh).
+.PHONY: bench-ingest-pair
+bench-ingest-pair: ## Ingest end to end of two builds side by side on PostgreSQL + Redis (BEFORE=binary, AFTER=binary, default bin/marquee)
+	BEFORE=$(BEFORE) AFTER=$${AFTER:-$(BIN)/marquee} bash loadgen/compare-ingest.sh
 # --- end load generator ---
 
 # --- deployment images and stacks (deploy/) ---
