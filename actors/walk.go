@@ -65,6 +65,9 @@ type WalkRequest struct {
 	// SkipCache bypasses the cache entirely (neither read nor written):
 	// the user's last invalidation may have been lost.
 	SkipCache bool
+	// SkipBatch leaves out the precomputed list: the request is not for a
+	// user the training knew (an anonymous session).
+	SkipBatch bool
 	// Cached, when set, is told each list the walk caches (in full).
 	Cached func(domain.RecList)
 	// Later, when set, is handed the caching of a computed list instead of
@@ -90,6 +93,9 @@ func (w *Walker) Walk(ctx context.Context, req WalkRequest) (domain.RecList, dom
 	}
 
 	for _, tier := range []domain.Tier{domain.TierVector, domain.TierBatch} {
+		if tier == domain.TierBatch && req.SkipBatch {
+			continue
+		}
 		list, err := w.compute(ctx, tier, req)
 		switch {
 		case errors.Is(err, ports.ErrNotFound):

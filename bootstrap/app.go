@@ -209,7 +209,7 @@ func (a *App) listen(pub *kafka.Publisher) error {
 	openapi.Register(api, openapi.Deps{
 		Reporter: &analytics.Service{Query: a.Stores.Reports, Catalog: a.Stores.Catalog, Popular: a.Stores.Popular,
 			Models: a.Stores.Models, Now: time.Now},
-		Publisher: pub, Recommender: a.System, Catalog: a.Stores.Catalog, Popular: a.Stores.Popular,
+		Publisher: pub, Recommender: a.System, Sessions: a.System, Catalog: a.Stores.Catalog, Popular: a.Stores.Popular,
 		History: a.Stores.Log, Trainer: a.System, Archiver: a.System, Models: a.Stores.Models, Metrics: a.Metrics, Weights: a.Config.Weights,
 		Promoter:            training.Promoter{Models: a.Stores.Models, Vectors: a.Stores.Vectors},
 		Logger:              a.Logger.With("component", "http"),

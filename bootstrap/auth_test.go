@@ -149,6 +149,7 @@ func TestEveryRouteEveryScope(t *testing.T) {
 	routes := map[string]routeCase{
 		"POST /api/events":                         {"ingest", "/api/events", `{"user_id":"auth-user","movie_id":"` + movie + `","type":"click"}`, 202},
 		"GET /api/recommendations":                 {"read", "/api/recommendations?user_id=user_1&n=3", "", 200},
+		"POST /api/recommendations/session":        {"read", "/api/recommendations/session", `{"items":[{"movie_id":"` + movie + `","type":"like"}]}`, 200},
 		"GET /api/popular":                         {"read", "/api/popular?n=3", "", 200},
 		"GET /api/movies":                          {"read", "/api/movies?limit=2", "", 200},
 		"GET /api/movies/{id}":                     {"read", "/api/movies/" + movie, "", 200},

@@ -20,6 +20,11 @@ const (
 // Tiers lists the tiers in walk order.
 var Tiers = []Tier{TierCache, TierVector, TierBatch, TierPopular}
 
+// TierSession marks a list served to an anonymous session (the fold-in of
+// the session's interactions, without a user): it is logged and measured
+// as a tier of its own, though it walks no cache and no batch list.
+const TierSession Tier = "session"
+
 // Limits on the size of a requested list.
 const (
 	MinListSize     = 1

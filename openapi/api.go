@@ -32,6 +32,7 @@ type Recommender interface {
 type Deps struct {
 	Publisher   ports.EventPublisher
 	Recommender Recommender
+	Sessions    SessionRecommender
 	Catalog     ports.Catalog
 	Popular     ports.PopularStore
 	History     ports.InteractionLog
@@ -122,6 +123,7 @@ func Register(api huma.API, d Deps) {
 	api.UseMiddleware(logTo(d.Logger))
 	registerEvents(api, d)
 	registerRecommendations(api, d)
+	registerSession(api, d)
 	registerMovies(api, d)
 	registerUsers(api, d)
 	registerHealth(api, d)

@@ -183,6 +183,11 @@ func exampleTraining() any {
 	return out.Body
 }
 
+func exampleSession() any {
+	return SessionRecommendations{SessionID: "sess-7f3a", Items: exampleItems, SourceTier: "vector", ModelVersion: exampleVersion,
+		RecLogID: "01937c4e-8a2b-7c3d-9e4f-5a6b7c8d9e0f"}
+}
+
 func exampleModel() any { return exampleModelList()[0] }
 
 func exampleModels() any {

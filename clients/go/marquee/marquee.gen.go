@@ -115,6 +115,57 @@ func (e RecommendationsTier) Valid() bool {
 	}
 }
 
+// Defines values for SessionItemType.
+const (
+	SessionItemTypeAddToList     SessionItemType = "add_to_list"
+	SessionItemTypeClick         SessionItemType = "click"
+	SessionItemTypeDislike       SessionItemType = "dislike"
+	SessionItemTypeLike          SessionItemType = "like"
+	SessionItemTypeRating        SessionItemType = "rating"
+	SessionItemTypeView          SessionItemType = "view"
+	SessionItemTypeWatchComplete SessionItemType = "watch_complete"
+)
+
+// Valid indicates whether the value is a known member of the SessionItemType enum.
+func (e SessionItemType) Valid() bool {
+	switch e {
+	case SessionItemTypeAddToList:
+		return true
+	case SessionItemTypeClick:
+		return true
+	case SessionItemTypeDislike:
+		return true
+	case SessionItemTypeLike:
+		return true
+	case SessionItemTypeRating:
+		return true
+	case SessionItemTypeView:
+		return true
+	case SessionItemTypeWatchComplete:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for SessionRecommendationsSourceTier.
+const (
+	SessionRecommendationsSourceTierPopular SessionRecommendationsSourceTier = "popular"
+	SessionRecommendationsSourceTierVector  SessionRecommendationsSourceTier = "vector"
+)
+
+// Valid indicates whether the value is a known member of the SessionRecommendationsSourceTier enum.
+func (e SessionRecommendationsSourceTier) Valid() bool {
+	switch e {
+	case SessionRecommendationsSourceTierPopular:
+		return true
+	case SessionRecommendationsSourceTierVector:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetAnalyticsSummaryParamsGranularity.
 const (
 	GetAnalyticsSummaryParamsGranularityDay  GetAnalyticsSummaryParamsGranularity = "day"
@@ -629,6 +680,74 @@ type Report struct {
 	Totals SummaryTotals `json:"totals"`
 }
 
+// SessionItem defines model for SessionItem.
+type SessionItem struct {
+	// MovieID Example: alien-1979
+	MovieID string `json:"movie_id"`
+
+	// Type Example: watch_complete
+	Type SessionItemType `json:"type"`
+
+	// Value For a rating, the rating (0.5 to 5, required).
+	//
+	// Example: 4.5
+	Value *float64 `json:"value,omitempty"`
+}
+
+// SessionItemType Example: watch_complete
+type SessionItemType string
+
+// SessionRecommendations defines model for SessionRecommendations.
+type SessionRecommendations struct {
+	// Schema A URL to the JSON Schema for this object.
+	//
+	// Example: https://example.com/schemas/SessionRecommendations.json
+	Schema *string   `json:"$schema,omitempty"`
+	Items  []RecItem `json:"items"`
+
+	// ModelVersion Example: als-20261129-020000
+	ModelVersion *string `json:"model_version,omitempty"`
+
+	// RecLogID Id of this impression (tier session in analytics).
+	//
+	// Example: 01937c4e-8a2b-7c3d-9e4f-5a6b7c8d9e0f
+	RecLogID string `json:"rec_log_id"`
+
+	// SessionID Example: sess-7f3a
+	SessionID string `json:"session_id"`
+
+	// SourceTier vector: the fold-in of the session against the serving model; popular: no model yet, or no movie of the session in it.
+	//
+	// Example: vector
+	SourceTier SessionRecommendationsSourceTier `json:"source_tier"`
+}
+
+// SessionRecommendationsSourceTier vector: the fold-in of the session against the serving model; popular: no model yet, or no movie of the session in it.
+//
+// Example: vector
+type SessionRecommendationsSourceTier string
+
+// SessionRequest defines model for SessionRequest.
+type SessionRequest struct {
+	// Schema A URL to the JSON Schema for this object.
+	//
+	// Example: https://example.com/schemas/SessionRequest.json
+	Schema *string `json:"$schema,omitempty"`
+
+	// Items The session's interactions, oldest first (up to 100); a movie may appear more than once, its weights add up.
+	Items []SessionItem `json:"items"`
+
+	// N How many movies (1 to 100).
+	//
+	// Example: 10
+	N *int64 `json:"n,omitempty"`
+
+	// SessionID Id the served list is logged under (generated when absent); send it as user_id with the events the list leads to, and as session_id again to keep one session's lists together.
+	//
+	// Example: sess-7f3a
+	SessionID *string `json:"session_id,omitempty"`
+}
+
 // SummaryTotals defines model for SummaryTotals.
 type SummaryTotals struct {
 	CatalogSize         int64   `json:"catalog_size"`
@@ -739,6 +858,9 @@ type PostMoviesJSONRequestBody = BulkMoviesInputBody
 
 // PutMovieJSONRequestBody defines body for PutMovie for application/json ContentType.
 type PutMovieJSONRequestBody = MovieFields
+
+// PostSessionRecommendationsJSONRequestBody defines body for PostSessionRecommendations for application/json ContentType.
+type PostSessionRecommendationsJSONRequestBody = SessionRequest
 
 // AsEventIn returns the union data inside the EventsRequest as a EventIn
 func (t EventsRequest) AsEventIn() (EventIn, error) {
@@ -1028,6 +1150,24 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/recommendations (the `GetRecommendations` operationId).
 	GetRecommendations(ctx context.Context, params *GetRecommendationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSessionRecommendationsWithBody Recommend movies for an anonymous session
+	//
+	// Recommends from what a visitor without a user id did in this session: the interactions are weighed as events would be (MARQUEE_WEIGHTS), folded in against the serving model exactly as a user's history is, and the nearest movies are returned, none of the session's. Without a model (or without a positive interaction with a movie it knows) the answer is popular movies minus the session's. Nothing is stored but the served list, logged with tier session and a rec_log_id like any other.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/recommendations/session (the `PostSessionRecommendations` operationId).
+	PostSessionRecommendationsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PostSessionRecommendations Recommend movies for an anonymous session
+	//
+	// Recommends from what a visitor without a user id did in this session: the interactions are weighed as events would be (MARQUEE_WEIGHTS), folded in against the serving model exactly as a user's history is, and the nearest movies are returned, none of the session's. Without a model (or without a positive interaction with a movie it knows) the answer is popular movies minus the session's. Nothing is stored but the served list, logged with tier session and a rec_log_id like any other.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/recommendations/session (the `PostSessionRecommendations` operationId).
+	PostSessionRecommendations(ctx context.Context, body PostSessionRecommendationsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetUserHistory A user's recent interactions
 	//
@@ -1384,6 +1524,44 @@ func (c *Client) GetPopular(ctx context.Context, params *GetPopularParams, reqEd
 // Corresponds with GET /api/recommendations (the `GetRecommendations` operationId).
 func (c *Client) GetRecommendations(ctx context.Context, params *GetRecommendationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetRecommendationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSessionRecommendationsWithBody Recommend movies for an anonymous session
+//
+// Recommends from what a visitor without a user id did in this session: the interactions are weighed as events would be (MARQUEE_WEIGHTS), folded in against the serving model exactly as a user's history is, and the nearest movies are returned, none of the session's. Without a model (or without a positive interaction with a movie it knows) the answer is popular movies minus the session's. Nothing is stored but the served list, logged with tier session and a rec_log_id like any other.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/recommendations/session (the `PostSessionRecommendations` operationId).
+func (c *Client) PostSessionRecommendationsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSessionRecommendationsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PostSessionRecommendations Recommend movies for an anonymous session
+//
+// Recommends from what a visitor without a user id did in this session: the interactions are weighed as events would be (MARQUEE_WEIGHTS), folded in against the serving model exactly as a user's history is, and the nearest movies are returned, none of the session's. Without a model (or without a positive interaction with a movie it knows) the answer is popular movies minus the session's. Nothing is stored but the served list, logged with tier session and a rec_log_id like any other.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/recommendations/session (the `PostSessionRecommendations` operationId).
+func (c *Client) PostSessionRecommendations(ctx context.Context, body PostSessionRecommendationsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostSessionRecommendationsRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -2082,6 +2260,46 @@ func NewGetRecommendationsRequest(server string, params *GetRecommendationsParam
 	return req, nil
 }
 
+// NewPostSessionRecommendationsRequest calls the generic PostSessionRecommendations builder with application/json body
+func NewPostSessionRecommendationsRequest(server string, body PostSessionRecommendationsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPostSessionRecommendationsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewPostSessionRecommendationsRequestWithBody constructs an http.Request for the PostSessionRecommendations method, with any body, and a specified content type
+func NewPostSessionRecommendationsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/recommendations/session")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewGetUserHistoryRequest constructs an http.Request for the GetUserHistory method
 func NewGetUserHistoryRequest(server string, id string, params *GetUserHistoryParams) (*http.Request, error) {
 	var err error
@@ -2415,6 +2633,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/recommendations (the `GetRecommendations` operationId).
 	GetRecommendationsWithResponse(ctx context.Context, params *GetRecommendationsParams, reqEditors ...RequestEditorFn) (*GetRecommendationsResponse, error)
+
+	// PostSessionRecommendationsWithBodyWithResponse Recommend movies for an anonymous session
+	//
+	// Recommends from what a visitor without a user id did in this session: the interactions are weighed as events would be (MARQUEE_WEIGHTS), folded in against the serving model exactly as a user's history is, and the nearest movies are returned, none of the session's. Without a model (or without a positive interaction with a movie it knows) the answer is popular movies minus the session's. Nothing is stored but the served list, logged with tier session and a rec_log_id like any other.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/recommendations/session (the `PostSessionRecommendations` operationId).
+	PostSessionRecommendationsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSessionRecommendationsResponse, error)
+
+	// PostSessionRecommendationsWithResponse Recommend movies for an anonymous session
+	//
+	// Recommends from what a visitor without a user id did in this session: the interactions are weighed as events would be (MARQUEE_WEIGHTS), folded in against the serving model exactly as a user's history is, and the nearest movies are returned, none of the session's. Without a model (or without a positive interaction with a movie it knows) the answer is popular movies minus the session's. Nothing is stored but the served list, logged with tier session and a rec_log_id like any other.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/recommendations/session (the `PostSessionRecommendations` operationId).
+	PostSessionRecommendationsWithResponse(ctx context.Context, body PostSessionRecommendationsJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSessionRecommendationsResponse, error)
 
 	// GetUserHistoryWithResponse A user's recent interactions
 	//
@@ -4249,6 +4485,124 @@ func (r GetRecommendationsResponse) ContentType() string {
 	return ""
 }
 
+// PostSessionRecommendationsResponse401Headers the declared response headers of an HTTP 401 response for PostSessionRecommendations
+type PostSessionRecommendationsResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// PostSessionRecommendationsResponse403Headers the declared response headers of an HTTP 403 response for PostSessionRecommendations
+type PostSessionRecommendationsResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+// PostSessionRecommendationsResponse429Headers the declared response headers of an HTTP 429 response for PostSessionRecommendations
+type PostSessionRecommendationsResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PostSessionRecommendationsResponse500Headers the declared response headers of an HTTP 500 response for PostSessionRecommendations
+type PostSessionRecommendationsResponse500Headers struct {
+	XCorrelationID *string
+}
+
+// PostSessionRecommendationsResponse503Headers the declared response headers of an HTTP 503 response for PostSessionRecommendations
+type PostSessionRecommendationsResponse503Headers struct {
+	XCorrelationID *string
+}
+
+type PostSessionRecommendationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SessionRecommendations
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *ErrorModel
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *ErrorModel
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PostSessionRecommendationsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *PostSessionRecommendationsResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PostSessionRecommendationsResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *PostSessionRecommendationsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PostSessionRecommendationsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PostSessionRecommendationsResponse) GetJSON200() *SessionRecommendations {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PostSessionRecommendationsResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PostSessionRecommendationsResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PostSessionRecommendationsResponse) GetApplicationProblemJSON422() *ErrorModel {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PostSessionRecommendationsResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r PostSessionRecommendationsResponse) GetApplicationProblemJSON500() *ErrorModel {
+	return r.ApplicationProblemJSON500
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r PostSessionRecommendationsResponse) GetApplicationProblemJSON503() *ErrorModel {
+	return r.ApplicationProblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PostSessionRecommendationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PostSessionRecommendationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PostSessionRecommendationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PostSessionRecommendationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetUserHistoryResponse401Headers the declared response headers of an HTTP 401 response for GetUserHistory
 type GetUserHistoryResponse401Headers struct {
 	WWWAuthenticate *string
@@ -4799,6 +5153,36 @@ func (c *ClientWithResponses) GetRecommendationsWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseGetRecommendationsResponse(rsp)
+}
+
+// PostSessionRecommendationsWithBodyWithResponse Recommend movies for an anonymous session
+//
+// Recommends from what a visitor without a user id did in this session: the interactions are weighed as events would be (MARQUEE_WEIGHTS), folded in against the serving model exactly as a user's history is, and the nearest movies are returned, none of the session's. Without a model (or without a positive interaction with a movie it knows) the answer is popular movies minus the session's. Nothing is stored but the served list, logged with tier session and a rec_log_id like any other.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/recommendations/session (the `PostSessionRecommendations` operationId).
+func (c *ClientWithResponses) PostSessionRecommendationsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostSessionRecommendationsResponse, error) {
+	rsp, err := c.PostSessionRecommendationsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSessionRecommendationsResponse(rsp)
+}
+
+// PostSessionRecommendationsWithResponse Recommend movies for an anonymous session
+//
+// Recommends from what a visitor without a user id did in this session: the interactions are weighed as events would be (MARQUEE_WEIGHTS), folded in against the serving model exactly as a user's history is, and the nearest movies are returned, none of the session's. Without a model (or without a positive interaction with a movie it knows) the answer is popular movies minus the session's. Nothing is stored but the served list, logged with tier session and a rec_log_id like any other.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/recommendations/session (the `PostSessionRecommendations` operationId).
+func (c *ClientWithResponses) PostSessionRecommendationsWithResponse(ctx context.Context, body PostSessionRecommendationsJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSessionRecommendationsResponse, error) {
+	rsp, err := c.PostSessionRecommendations(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePostSessionRecommendationsResponse(rsp)
 }
 
 // GetUserHistoryWithResponse A user's recent interactions
@@ -6683,6 +7067,127 @@ func ParseGetRecommendationsResponse(rsp *http.Response) (*GetRecommendationsRes
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetRecommendationsResponse503Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePostSessionRecommendationsResponse parses an HTTP response from a PostSessionRecommendationsWithResponse call
+func ParsePostSessionRecommendationsResponse(rsp *http.Response) (*PostSessionRecommendationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PostSessionRecommendationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SessionRecommendations
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers PostSessionRecommendationsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers PostSessionRecommendationsResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers PostSessionRecommendationsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers PostSessionRecommendationsResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers PostSessionRecommendationsResponse503Headers
 		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

@@ -258,6 +258,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/recommendations/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Recommend movies for an anonymous session
+         * @description Recommends from what a visitor without a user id did in this session: the interactions are weighed as events would be (MARQUEE_WEIGHTS), folded in against the serving model exactly as a user's history is, and the nearest movies are returned, none of the session's. Without a model (or without a positive interaction with a movie it knows) the answer is popular movies minus the session's. Nothing is stored but the served list, logged with tier session and a rec_log_id like any other.
+         */
+        post: operations["post-session-recommendations"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users/{id}/history": {
         parameters: {
             query?: never;
@@ -856,6 +876,67 @@ export interface components {
             /** Format: date-time */
             to: string;
             totals: components["schemas"]["SummaryTotals"];
+        };
+        SessionItem: {
+            /** @example alien-1979 */
+            movie_id: string;
+            /**
+             * @example watch_complete
+             * @enum {string}
+             */
+            type: "view" | "click" | "like" | "dislike" | "rating" | "watch_complete" | "add_to_list";
+            /**
+             * Format: double
+             * @description For a rating, the rating (0.5 to 5, required).
+             * @example 4.5
+             */
+            value?: number;
+        };
+        SessionRecommendations: {
+            /**
+             * Format: uri
+             * @description A URL to the JSON Schema for this object.
+             * @example https://example.com/schemas/SessionRecommendations.json
+             */
+            readonly $schema?: string;
+            items: components["schemas"]["RecItem"][] | null;
+            /** @example als-20261129-020000 */
+            model_version?: string;
+            /**
+             * @description Id of this impression (tier session in analytics).
+             * @example 01937c4e-8a2b-7c3d-9e4f-5a6b7c8d9e0f
+             */
+            rec_log_id: string;
+            /** @example sess-7f3a */
+            session_id: string;
+            /**
+             * @description vector: the fold-in of the session against the serving model; popular: no model yet, or no movie of the session in it.
+             * @example vector
+             * @enum {string}
+             */
+            source_tier: "vector" | "popular";
+        };
+        SessionRequest: {
+            /**
+             * Format: uri
+             * @description A URL to the JSON Schema for this object.
+             * @example https://example.com/schemas/SessionRequest.json
+             */
+            readonly $schema?: string;
+            /** @description The session's interactions, oldest first (up to 100); a movie may appear more than once, its weights add up. */
+            items: components["schemas"]["SessionItem"][] | null;
+            /**
+             * Format: int64
+             * @description How many movies (1 to 100).
+             * @default 10
+             * @example 10
+             */
+            n: number;
+            /**
+             * @description Id the served list is logged under (generated when absent); send it as user_id with the events the list leads to, and as session_id again to keep one session's lists together.
+             * @example sess-7f3a
+             */
+            session_id?: string;
         };
         SummaryTotals: {
             /** Format: int64 */
@@ -2618,6 +2699,105 @@ export interface operations {
                      *       "instance": "urn:marquee:error:01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d"
                      *     }
                      */
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "post-session-recommendations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SessionRequest"];
+            };
+        };
+        responses: {
+            /** @description The list for the session. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "session_id": "sess-7f3a",
+                     *       "items": [
+                     *         {
+                     *           "rank": 1,
+                     *           "movie_id": "interstellar-2014",
+                     *           "title": "Interstellar",
+                     *           "score": 0.87
+                     *         },
+                     *         {
+                     *           "rank": 2,
+                     *           "movie_id": "the-martian-2015",
+                     *           "title": "The Martian",
+                     *           "score": 0.81
+                     *         }
+                     *       ],
+                     *       "source_tier": "vector",
+                     *       "model_version": "als-20261129-020000",
+                     *       "rec_log_id": "01937c4e-8a2b-7c3d-9e4f-5a6b7c8d9e0f"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SessionRecommendations"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "title": "Unprocessable Entity",
+                     *       "status": 422,
+                     *       "detail": "invalid session",
+                     *       "errors": [
+                     *         {
+                     *           "message": "is required for a rating",
+                     *           "location": "body.items[0].value"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
