@@ -63,8 +63,10 @@ func registerSession(api huma.API, d Deps) {
 			"and the nearest movies are returned, none of the session's. Without a model (or without a positive " +
 			"interaction with a movie it knows) the answer is popular movies minus the session's. Nothing is stored " +
 			"but the served list, logged with tier session and a rec_log_id like any other.",
-		Tags:          []string{"recommendations"},
-		MaxBodyBytes:  64 << 10,
+		Tags:         []string{"recommendations"},
+		MaxBodyBytes: 64 << 10,
+		RequestBody: jsonBody(SessionRequest{SessionID: "sess-7f3a", N: 10, Items: []SessionItem{
+			{MovieID: "alien-1979", Type: "watch_complete"}, {MovieID: "the-thing-1982", Type: "click"}}}),
 		Errors:        []int{http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
 		DefaultStatus: http.StatusOK,
 		Responses:     success(http.StatusOK, "The list for the session.", exampleSession()),

@@ -2713,6 +2713,22 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "session_id": "sess-7f3a",
+                 *       "items": [
+                 *         {
+                 *           "movie_id": "alien-1979",
+                 *           "type": "watch_complete"
+                 *         },
+                 *         {
+                 *           "movie_id": "the-thing-1982",
+                 *           "type": "click"
+                 *         }
+                 *       ],
+                 *       "n": 10
+                 *     }
+                 */
                 "application/json": components["schemas"]["SessionRequest"];
             };
         };
