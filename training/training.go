@@ -19,6 +19,8 @@ import (
 )
 
 // Dataset is all history as a user × movie matrix with dense indices.
+// Users and Movies are sorted by id, whatever order the sources returned
+// the events in, so that the same events always give the same Dataset.
 type Dataset struct {
 	Users  []domain.UserID
 	Movies []domain.MovieID
@@ -48,7 +50,8 @@ type loadedEvent struct {
 }
 
 // Load reads every source into a Dataset. An event present in two
-// sources counts once.
+// sources counts once. The Dataset depends only on the set of events, not
+// on the order of the sources or of their scans (see canonicalise).
 //
 // The archiver never leaves an event in both the hot table and the
 // manifest (it records a file and deletes its rows in one transaction),
@@ -126,6 +129,9 @@ func load(ctx context.Context, sources []Scanner, ids *idHashes, dups map[uint64
 			return nil, fmt.Errorf("load interactions: %w", err)
 		}
 	}
+	if err := ds.canonicalise(&b, evs); err != nil {
+		return nil, err
+	}
 	var err error
 	if ds.Matrix, err = b.Build(len(ds.Users), len(ds.Movies)); err != nil {
 		return nil, err
@@ -138,6 +144,53 @@ func load(ctx context.Context, sources []Scanner, ids *idHashes, dups map[uint64
 		ds.Times[idx] = max(ds.Times[idx], e.t)
 	}
 	return ds, nil
+}
+
+// canonicalise renumbers users and movies in the order of their ids, in
+// the builder's triplets, in evs and in ds, instead of the order the scan
+// met them in. No store promises an order (the in-memory log walks a map,
+// PostgreSQL returns rows as they lie on disk, an import stores them from
+// eight writers at once), and the indices decide everything downstream:
+// which row gets which random initial vector, which users the holdout
+// samples, how ties are broken. Numbered by id, the same events give the
+// same matrix, and so the same model, however they were returned.
+func (ds *Dataset) canonicalise(b *als.Builder, evs []loadedEvent) error {
+	users := relabel(ds.Users)
+	movies := relabel(ds.Movies)
+	if err := b.Relabel(users, movies); err != nil {
+		return err
+	}
+	for i := range evs {
+		evs[i].row, evs[i].col = users[evs[i].row], movies[evs[i].col]
+	}
+	permute(ds.Users, users)
+	permute(ds.Movies, movies)
+	permute(ds.UserEvents, users)
+	permute(ds.UserLast, users)
+	return nil
+}
+
+// relabel returns, for each of ids, its position once ids are sorted.
+func relabel[T ~string](ids []T) []int32 {
+	order := make([]int32, len(ids))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(string(ids[a]), string(ids[b])) })
+	label := make([]int32, len(ids))
+	for pos, i := range order {
+		label[i] = int32(pos)
+	}
+	return label
+}
+
+// permute moves s[i] to s[label[i]] for every i.
+func permute[T any](s []T, label []int32) {
+	out := make([]T, len(s))
+	for i, v := range s {
+		out[label[i]] = v
+	}
+	copy(s, out)
 }
 
 // hashBlock is how many hashes one block of idHashes holds (8 MiB):
