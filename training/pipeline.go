@@ -87,6 +87,9 @@ func (p *Pipeline) Prepare(ctx context.Context, opts Options, phase func(string)
 	p.Log.Info("training data loaded", "users", len(ds.Users), "movies", len(ds.Movies), "events", ds.Events,
 		"entries", ds.Matrix.NNZ(), "holdout_users", h.Users, "holdout_entries", h.Held)
 	plan := &Plan{Data: ds, Fit: h.Train, Full: ds.Matrix, Holdout: h.Items, Params: cfg.Params, Started: start}
+	if h.Users == 0 {
+		plan.Fit = ds.Matrix // nothing held out: one fit is both
+	}
 	if !cfg.Tune || h.Users == 0 {
 		return plan, nil
 	}
@@ -113,13 +116,14 @@ func (p *Pipeline) Prepare(ctx context.Context, opts Options, phase func(string)
 	return plan, nil
 }
 
-// Finish evaluates the model (fitted on plan.Fit; fitUsers are those user
-// vectors) on the holdout beside the popularity baseline, saves it, and —
-// unless the gate keeps it back — publishes it: item vectors, the batch
-// lists and user vectors computed from everything (users), then promotion.
-func (p *Pipeline) Finish(ctx context.Context, plan *Plan, fitUsers, users, items *als.Factors, phase func(string)) (*Outcome, error) {
+// Finish evaluates the holdout fit (plan.Params on plan.Fit) on the
+// holdout beside the popularity baseline, saves the full fit (the same
+// parameters and seed on all data) as a model carrying those metrics, and
+// — unless the gate keeps it back — publishes the full fit: item vectors,
+// the batch lists and user vectors, then promotion.
+func (p *Pipeline) Finish(ctx context.Context, plan *Plan, holdout, full Fitted, phase func(string)) (*Outcome, error) {
 	cfg := p.cfg()
-	model, err := p.evaluate(ctx, cfg, plan, fitUsers, items)
+	model, err := p.evaluate(ctx, cfg, plan, holdout, full)
 	if err != nil {
 		return nil, err
 	}
@@ -133,16 +137,16 @@ func (p *Pipeline) Finish(ctx context.Context, plan *Plan, fitUsers, users, item
 		return out, nil
 	}
 	phase(PhasePublishing)
-	if err := p.publish(ctx, cfg, plan, users, model); err != nil {
+	if err := p.publish(ctx, cfg, plan, full.Users, model); err != nil {
 		return nil, err
 	}
 	out.Promoted, out.GateReason = true, "passed"
 	return out, nil
 }
 
-func (p *Pipeline) evaluate(ctx context.Context, cfg Config, plan *Plan, fitUsers, items *als.Factors) (*domain.Model, error) {
+func (p *Pipeline) evaluate(ctx context.Context, cfg Config, plan *Plan, holdout, full Fitted) (*domain.Model, error) {
 	now := p.Now()
-	model, err := als.ModelFromFactors(Version(now), plan.Data.Movies, items, plan.Params, now)
+	model, err := als.ModelFromFactors(Version(now), plan.Data.Movies, full.Items, plan.Params, now)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +158,7 @@ func (p *Pipeline) evaluate(ctx context.Context, cfg Config, plan *Plan, fitUser
 	model.Validation = plan.Validation
 	model.Metrics = map[string]float64{}
 	if plan.HoldoutUsers() > 0 {
-		m, err := eval.Evaluate(ctx, plan.Fit, plan.Holdout, eval.Factors{Users: fitUsers, Items: items}, cfg.K)
+		m, err := eval.Evaluate(ctx, plan.Fit, plan.Holdout, eval.Factors{Users: holdout.Users, Items: holdout.Items}, cfg.K)
 		if err != nil {
 			return nil, fmt.Errorf("evaluate: %w", err)
 		}

@@ -1,9 +1,20 @@
 // Package training is the offline path: it loads every interaction through
 // the ports (archive and hot table), carves an evaluation holdout, searches
 // hyperparameters on a validation split of the rest, and — after the
-// trainer actors have fitted the factors — evaluates the model beside a
-// popularity baseline, applies the promotion gate, and publishes item
-// vectors, batch lists and user vectors.
+// trainer actors have fitted the chosen parameters twice from the same
+// seed, once without the holdout (the holdout fit) and once on everything
+// (the full fit) — evaluates the holdout fit beside a popularity baseline,
+// applies the promotion gate, and publishes the full fit: item vectors,
+// batch lists and user vectors.
+//
+// The holdout fit exists only to be judged: it is the model of the
+// chosen parameters that has not seen the held-out entries, so its
+// holdout metrics estimate how the parameters do on interactions a model
+// has not seen. What is served is refitted on all data, because the
+// held-out entries are each user's latest positives — the most telling
+// part of the history — and a served model should not forget them. The
+// full fit's holdout metrics would be meaningless (it trained on the
+// holdout), so the published model carries the holdout fit's.
 package training
 
 import (
