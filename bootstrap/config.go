@@ -47,15 +47,16 @@ type Config struct {
 	DemoUsers int    // MARQUEE_DEMO_USERS
 	Dataset   string // MARQUEE_DATASET: a MovieLens directory to import at start instead of the synthetic demo
 
-	TrainCron          string        // MARQUEE_TRAIN_CRON: schedule of training ("off" disables)
-	TrainTune          bool          // MARQUEE_TRAIN_TUNE: search hyperparameters on a validation split
-	TrainTuneBudget    time.Duration // MARQUEE_TRAIN_TUNE_BUDGET: time box of that search
-	TrainShards        int           // MARQUEE_TRAIN_SHARDS: training shard actors (default GOMAXPROCS)
-	TrainRemoteShards  bool          // MARQUEE_TRAIN_REMOTE_SHARDS: clustered, solve training blocks on every member
-	TrainSolver        string        // MARQUEE_TRAIN_SOLVER: cg or cholesky
-	TrainFactors       int           // MARQUEE_TRAIN_FACTORS: model dimension when the search is off
-	TrainIterations    int           // MARQUEE_TRAIN_ITERATIONS
-	TrainGateTolerance float64       // MARQUEE_TRAIN_GATE: a model this much worse (relative NDCG@10) than the serving one is not promoted
+	TrainCron         string        // MARQUEE_TRAIN_CRON: schedule of training ("off" disables)
+	TrainTune         bool          // MARQUEE_TRAIN_TUNE: search hyperparameters, and keep the winner only if it beats the incumbent's
+	TrainTuneTrials   int           // MARQUEE_TRAIN_TUNE_TRIALS: size of that search
+	TrainTuneBudget   time.Duration // MARQUEE_TRAIN_TUNE_BUDGET: safety cap on its time (a cut search is reported)
+	TrainShards       int           // MARQUEE_TRAIN_SHARDS: training shard actors (default GOMAXPROCS)
+	TrainRemoteShards bool          // MARQUEE_TRAIN_REMOTE_SHARDS: clustered, solve training blocks on every member
+	TrainSolver       string        // MARQUEE_TRAIN_SOLVER: cg or cholesky
+	TrainFactors      int           // MARQUEE_TRAIN_FACTORS: model dimension when the search is off
+	TrainIterations   int           // MARQUEE_TRAIN_ITERATIONS
+	TrainGate         float64       // MARQUEE_TRAIN_GATE: least relative NDCG@10 gain of tuned over incumbent parameters, besides the noise
 
 	Weights             domain.Weights    // MARQUEE_WEIGHTS, e.g. "view=1,click=2,dislike=-4"
 	Popularity          domain.Popularity // MARQUEE_POPULARITY_HALF_LIFE
@@ -112,7 +113,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		RedisPrefix:     r.str("MARQUEE_REDIS_PREFIX", "marquee"),
 		Dataset:         r.str("MARQUEE_DATASET", ""),
 		TrainCron:       r.str("MARQUEE_TRAIN_CRON", "0 2 * * *"),
-		TrainTuneBudget: r.duration("MARQUEE_TRAIN_TUNE_BUDGET", 10*time.Minute),
+		TrainTuneTrials: r.integer("MARQUEE_TRAIN_TUNE_TRIALS", 20, 1, 1000),
+		TrainTuneBudget: r.duration("MARQUEE_TRAIN_TUNE_BUDGET", 2*time.Hour),
 		TrainShards:     r.integer("MARQUEE_TRAIN_SHARDS", 0, 0, 1024),
 		TrainSolver:     r.str("MARQUEE_TRAIN_SOLVER", als.SolverCG),
 		EfSearch:        r.integer("MARQUEE_PGVECTOR_EF_SEARCH", 100, 1, 1000),
@@ -149,7 +151,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	} else {
 		c.ArchiveEvery = r.duration("MARQUEE_ARCHIVE_EVERY", time.Hour)
 	}
-	c.TrainGateTolerance = r.float("MARQUEE_TRAIN_GATE", 0.02, 0, 1)
+	c.TrainGate = r.float("MARQUEE_TRAIN_GATE", 0.02, 0, 1)
 	if c.TrainSolver != als.SolverCG && c.TrainSolver != als.SolverCholesky {
 		r.fail("MARQUEE_TRAIN_SOLVER", "want cg or cholesky")
 	}

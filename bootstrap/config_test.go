@@ -39,7 +39,7 @@ func TestLoadConfig(t *testing.T) {
 			"MARQUEE_DEMO", "MARQUEE_TRAIN_CRON", "MARQUEE_TRAIN_GATE"}},
 		{name: "a database turns the demo off; cron can be off", env: map[string]string{
 			"MARQUEE_DATABASE_URL": "postgres://x@h/db", "MARQUEE_TRAIN_CRON": "off"}, check: func(t *testing.T, c Config) {
-			if c.Demo || c.TrainCron != "off" || !c.TrainTune || c.TrainGateTolerance != 0.02 {
+			if c.Demo || c.TrainCron != "off" || !c.TrainTune || c.TrainGate != 0.02 {
 				t.Fatalf("got %+v", c)
 			}
 		}},

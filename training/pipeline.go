@@ -10,27 +10,31 @@ import (
 	"github.com/marquee-recsys/marquee/domain"
 	"github.com/marquee-recsys/marquee/domain/als"
 	"github.com/marquee-recsys/marquee/domain/eval"
-	"github.com/marquee-recsys/marquee/domain/tune"
 	"github.com/marquee-recsys/marquee/ports"
 )
 
 // Config tunes the pipeline.
 type Config struct {
-	// Params are used as they are when Tune is off, and as the base of the
-	// search (iterations, solver, seed) when it is on.
-	Params     als.Params
-	Tune       bool
-	TuneBudget time.Duration
+	// Params are used as they are when Tune is off. When it is on, they
+	// give every candidate's iterations, solver, seed and workers, and
+	// their factors, α and λ are the incumbent's when no model serves.
+	Params als.Params
+	Tune   bool
+	// TuneTrials is the size of the search (tune.Config.Trials; 0: 20).
+	// TuneBudget caps its time (0: no cap); a search it cuts short is
+	// reported, and is not reproducible.
 	TuneTrials int
+	TuneBudget time.Duration
+	// MinGain is the least gain over the incumbent's holdout NDCG@K, as a
+	// fraction of it, that tuned parameters need besides beating the
+	// retrain noise (tune.DuelConfig.MinGain).
+	MinGain float64
 	// Split carves the evaluation holdout (eval.DefaultSplit when zero).
 	Split eval.SplitConfig
 	// K is the cutoff of the reported metrics and of the gate (10).
 	K int
 	// Depth is the length of the batch lists (100).
 	Depth int
-	// GateTolerance: a model whose holdout NDCG@K is below the serving
-	// model's by more than this fraction is kept as a candidate (0.02).
-	GateTolerance float64
 }
 
 // Sinks are where a model is published.
@@ -66,8 +70,9 @@ func (p *Pipeline) cfg() Config {
 }
 
 // Prepare loads all data, holds out the evaluation entries and, when
-// tuning is on, chooses the hyperparameters on a validation split of what
-// remains (never on the evaluation holdout).
+// tuning is on, chooses the parameters (see choose): the search proposes
+// a candidate from a validation split of what remains, the duel on the
+// evaluation split decides whether it replaces the incumbent's.
 func (p *Pipeline) Prepare(ctx context.Context, opts Options, phase func(string)) (*Plan, error) {
 	cfg, start := p.cfg(), p.Now()
 	if opts.Tune != nil {
@@ -94,25 +99,9 @@ func (p *Pipeline) Prepare(ctx context.Context, opts Options, phase func(string)
 		return plan, nil
 	}
 	phase(PhaseTuning)
-	res, err := tune.Search(ctx, h.Train, tune.Config{
-		Trials: cfg.TuneTrials, Budget: cfg.TuneBudget, K: cfg.K, Base: cfg.Params,
-		Split: cfg.Split, Times: h.Times, Seed: uint64(cfg.Params.Seed),
-	}, func(t tune.Trial) {
-		p.Log.Info("tuning trial", "trial", t.Number, "factors", t.Params.Factors, "alpha", t.Params.Alpha,
-			"lambda", t.Params.Lambda, "validation", t.Validation.String(), "seconds", t.Seconds)
-	})
-	if err != nil {
-		// A failed search costs the tuning, not the run.
-		p.Log.Warn("hyperparameter search failed; training with the configured parameters", "err", err)
-		return plan, nil
+	if err := p.choose(ctx, cfg, h, plan); err != nil {
+		return nil, err
 	}
-	plan.Params = res.Best
-	best := res.Trials[res.BestTrial]
-	plan.Validation = best.Validation.Map("")
-	maps.Copy(plan.Validation, res.Popularity.Map("popularity_"))
-	plan.Validation["trials"] = float64(len(res.Trials))
-	p.Log.Info("hyperparameters chosen", "factors", res.Best.Factors, "alpha", res.Best.Alpha, "lambda", res.Best.Lambda,
-		"trials", len(res.Trials), "stopped", res.Stopped)
 	return plan, nil
 }
 
@@ -130,9 +119,9 @@ func (p *Pipeline) Finish(ctx context.Context, plan *Plan, holdout, full Fitted,
 	if err := p.Sinks.Models.Save(ctx, model); err != nil {
 		return nil, fmt.Errorf("save %s: %w", model.Version, err)
 	}
-	out := &Outcome{Model: model}
-	if reason, ok := p.gate(ctx, cfg, model); !ok {
-		out.GateReason = reason
+	reason, ok := p.gate(ctx, cfg, model)
+	out := &Outcome{Model: model, GateReason: reason}
+	if !ok {
 		p.Log.Warn("model kept as a candidate", "version", model.Version, "reason", reason)
 		return out, nil
 	}
@@ -140,7 +129,7 @@ func (p *Pipeline) Finish(ctx context.Context, plan *Plan, holdout, full Fitted,
 	if err := p.publish(ctx, cfg, plan, full.Users, model); err != nil {
 		return nil, err
 	}
-	out.Promoted, out.GateReason = true, "passed"
+	out.Promoted = true
 	return out, nil
 }
 
@@ -156,7 +145,10 @@ func (p *Pipeline) evaluate(ctx context.Context, cfg Config, plan *Plan, holdout
 	}
 	model.Users, model.Interactions = len(plan.Data.Users), plan.Data.Events
 	model.Validation = plan.Validation
-	model.Metrics = map[string]float64{}
+	model.Metrics = maps.Clone(plan.Selection)
+	if model.Metrics == nil {
+		model.Metrics = map[string]float64{}
+	}
 	if plan.HoldoutUsers() > 0 {
 		m, err := eval.Evaluate(ctx, plan.Fit, plan.Holdout, eval.Factors{Users: holdout.Users, Items: holdout.Items}, cfg.K)
 		if err != nil {
@@ -166,35 +158,13 @@ func (p *Pipeline) evaluate(ctx context.Context, cfg Config, plan *Plan, holdout
 		if err != nil {
 			return nil, fmt.Errorf("evaluate the popularity baseline: %w", err)
 		}
-		model.Metrics = m.Map("")
+		maps.Copy(model.Metrics, m.Map(""))
 		maps.Copy(model.Metrics, base.Map("popularity_"))
 		model.Metrics["holdout_users"] = float64(m.Users)
 		p.Log.Info("model evaluated", "version", model.Version, "model", m.String(), "popularity", base.String())
 	}
 	model.TrainSeconds = p.Now().Sub(plan.Started).Seconds()
 	return model, nil
-}
-
-// gate compares the new model's holdout NDCG@K with the serving model's.
-// Each was measured on the holdout of its own run; the data grows between
-// runs, so the comparison tolerates a small drop (GateTolerance).
-func (p *Pipeline) gate(ctx context.Context, cfg Config, m *domain.Model) (string, bool) {
-	key := fmt.Sprintf("ndcg@%d", cfg.K)
-	cur, err := p.Sinks.Models.Current(ctx)
-	if err != nil {
-		return "no serving model", true
-	}
-	was, had := cur.Metrics[key]
-	now, has := m.Metrics[key]
-	switch {
-	case !had || was <= 0:
-		return "the serving model has no " + key, true
-	case !has:
-		return "no holdout to evaluate on", false
-	case now < was*(1-cfg.GateTolerance):
-		return fmt.Sprintf("%s %.4f is more than %.0f%% below the serving model's %.4f", key, now, 100*cfg.GateTolerance, was), false
-	}
-	return "", true
 }
 
 func (p *Pipeline) publish(ctx context.Context, cfg Config, plan *Plan, users *als.Factors, m *domain.Model) error {

@@ -22,9 +22,13 @@ type Plan struct {
 	// Holdout[u] are the column indices held out of Fit for user u.
 	Holdout [][]int32
 	Params  als.Params
-	// Validation are the scores of the hyperparameter search that chose
-	// Params, when it ran.
+	// Validation are the scores of the hyperparameter search, when it
+	// ran: its best trial's validation metrics and what became of it.
 	Validation map[string]float64
+	// Selection is what the duel between the tuned and the incumbent
+	// parameters measured on the evaluation holdout (the retrain noise
+	// among it), copied into the model's Metrics.
+	Selection map[string]float64
 	// Started is when the job began loading.
 	Started time.Time
 }
