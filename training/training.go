@@ -15,6 +15,38 @@
 // part of the history — and a served model should not forget them. The
 // full fit's holdout metrics would be meaningless (it trained on the
 // holdout), so the published model carries the holdout fit's.
+//
+// # Reproducibility
+//
+// For a fixed seed, the same events give the same published model bit
+// for bit — item factors, user vectors, batch lists and metrics — in this
+// process or a fresh one, whatever the shard count
+// (TestTrainingIsReproducible, TestTrainingIsReproducibleAcrossProcesses).
+// What could make runs differ, and what keeps them equal:
+//
+//   - Scan order. No store returns events in a fixed order (the in-memory
+//     log walks a map; PostgreSQL and the archive return rows as stored,
+//     and an import stores them from eight writers), and the order in
+//     which a loader meets users and movies would number the rows and
+//     columns: which row gets which random initial vector, which users
+//     the holdout samples, how ties break. Load numbers them by id.
+//   - Sums of an entry's events: float addition is not associative, so
+//     als.Builder adds an entry's weights in increasing order, not in the
+//     order they came.
+//   - Parallel reductions. The trainer computes each half-step's Gram
+//     matrix on its own goroutine from the whole fixed side, never as a
+//     sum of per-shard parts; a row's solve reads only that row's data,
+//     so any split of rows into shard blocks (or als.Train's workers)
+//     gives the same factors; the loss, which is summed from shards, is
+//     only reported. Batch top-k gives each user's list to one goroutine
+//     and breaks ties by index; metrics are summed in user order.
+//   - The search: a fixed number of trials drawn from the seed. Its time
+//     budget is only a safety cap, and a search it cuts is logged and
+//     recorded (stopped_by_budget), because its result then depends on
+//     the machine's speed.
+//
+// Bits are equal on one architecture and Go release: another compiler
+// may fuse multiply-adds (arm64 does), which changes the last bits.
 package training
 
 import (
