@@ -57,6 +57,10 @@ type Config struct {
 	TrainFactors      int           // MARQUEE_TRAIN_FACTORS: model dimension when the search is off
 	TrainIterations   int           // MARQUEE_TRAIN_ITERATIONS
 	TrainGate         float64       // MARQUEE_TRAIN_GATE: least relative NDCG@10 gain of tuned over incumbent parameters, besides the noise
+	// PositiveMinRating is MARQUEE_POSITIVE_MIN_RATING: ratings below it
+	// are seen but no preference (they weigh 0; 0 means off). It is part
+	// of Weights, which every door (HTTP, import, demo) weighs events with.
+	PositiveMinRating float64
 
 	Weights             domain.Weights    // MARQUEE_WEIGHTS, e.g. "view=1,click=2,dislike=-4"
 	Popularity          domain.Popularity // MARQUEE_POPULARITY_HALF_LIFE
@@ -163,10 +167,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	// The demo data is for the embedded mode; with real services it would
 	// write synthetic users into a real database.
 	c.Demo = r.boolean("MARQUEE_DEMO", c.Embedded() && c.DatabaseURL == "" && c.Dataset == "")
+	if v := strings.TrimSpace(getenv("MARQUEE_POSITIVE_MIN_RATING")); v != "off" {
+		c.PositiveMinRating = r.float("MARQUEE_POSITIVE_MIN_RATING", 0, domain.MinRating, domain.MaxRating)
+	}
 	if w, err := domain.ParseWeights(getenv("MARQUEE_WEIGHTS")); err != nil {
 		r.fail("MARQUEE_WEIGHTS", err.Error())
 	} else {
 		c.Weights = w
+		c.Weights.PositiveMinRating = c.PositiveMinRating
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(r.str("MARQUEE_LOG_LEVEL", "info"))); err != nil {
 		r.fail("MARQUEE_LOG_LEVEL", "want debug, info, warn or error")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/marquee-recsys/marquee/domain"
@@ -172,9 +173,20 @@ func (p *Pipeline) publish(ctx context.Context, cfg Config, plan *Plan, users *a
 	if err := p.Sinks.Vectors.PutItemVectors(ctx, m); err != nil {
 		return fmt.Errorf("publish %s: item vectors: %w", m.Version, err)
 	}
-	rows := make([]int32, len(ds.Users))
-	for u := range rows {
-		rows[u] = int32(u)
+	// A user without a positive entry (only dislikes, or only ratings
+	// below the positive threshold) has the zero vector, which ranks
+	// every movie alike: the fold-in gives no vector for them
+	// (als.ErrNoPreference), and neither does publication. Their batch
+	// list is published empty, replacing an older model's, so serving
+	// falls through to the popular tier.
+	rows := make([]int32, 0, len(ds.Users))
+	at := make([]int, len(ds.Users)) // user → index in rows, or -1
+	for u := range ds.Users {
+		at[u] = -1
+		if _, vals := plan.Full.Row(u); slices.ContainsFunc(vals, func(v float32) bool { return v > 0 }) {
+			at[u] = len(rows)
+			rows = append(rows, int32(u))
+		}
 	}
 	start := time.Now()
 	itemF := &als.Factors{N: len(m.Movies), K: m.Factors, Data: m.ItemFactors}
@@ -186,12 +198,18 @@ func (p *Pipeline) publish(ctx context.Context, cfg Config, plan *Plan, users *a
 	lists := make([]ports.BatchList, len(ds.Users))
 	profiles := make([]domain.Profile, len(ds.Users))
 	for u, id := range ds.Users {
-		l := domain.RecList{Tier: domain.TierBatch, ModelVersion: m.Version, GeneratedAt: now, Items: make([]domain.ScoredMovie, len(tops[u]))}
-		for j, s := range tops[u] {
-			l.Items[j] = domain.ScoredMovie{MovieID: ds.Movies[s.Index], Score: float64(s.Score)}
+		l := domain.RecList{Tier: domain.TierBatch, ModelVersion: m.Version, GeneratedAt: now, Items: []domain.ScoredMovie{}}
+		var vec []float32
+		if at[u] >= 0 {
+			top := tops[at[u]]
+			l.Items = make([]domain.ScoredMovie, len(top))
+			for j, s := range top {
+				l.Items[j] = domain.ScoredMovie{MovieID: ds.Movies[s.Index], Score: float64(s.Score)}
+			}
+			vec = users.Row(u)
 		}
 		lists[u] = ports.BatchList{UserID: id, List: l}
-		profiles[u] = domain.Profile{UserID: id, Vector: users.Row(u), ModelVersion: m.Version,
+		profiles[u] = domain.Profile{UserID: id, Vector: vec, ModelVersion: m.Version,
 			InteractionCount: ds.UserEvents[u], LastEventAt: ds.UserLast[u], UpdatedAt: now}
 	}
 	p.Log.Info("batch lists computed", "users", len(lists), "depth", cfg.Depth, "seconds", time.Since(start).Seconds())

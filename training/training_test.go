@@ -28,11 +28,16 @@ type world struct {
 }
 
 func newWorld(t *testing.T, users int) *world {
+	return newWorldWeighted(t, users, domain.DefaultWeights())
+}
+
+// newWorldWeighted is newWorld with the synthetic events weighed by w.
+func newWorldWeighted(t *testing.T, users int, weights domain.Weights) *world {
 	t.Helper()
 	ctx := context.Background()
 	movies := synth.Movies(300, 1)
 	cfg := synth.DefaultConfig()
-	cfg.Users = users
+	cfg.Users, cfg.Weights = users, weights
 	gen, err := synth.New(cfg, movies)
 	if err != nil {
 		t.Fatal(err)
@@ -54,6 +59,13 @@ func newWorld(t *testing.T, users int) *world {
 
 // run does what the trainer actors do between Prepare and Finish.
 func (w *world) run(t *testing.T) *Outcome {
+	t.Helper()
+	out, _ := w.runPlan(t)
+	return out
+}
+
+// runPlan is run, also returning the plan.
+func (w *world) runPlan(t *testing.T) (*Outcome, *Plan) {
 	t.Helper()
 	ctx := context.Background()
 	plan, err := w.p.Prepare(ctx, Options{}, func(string) {})
@@ -84,7 +96,7 @@ func (w *world) run(t *testing.T) *Outcome {
 			t.Fatalf("model ndcg@10 %v, the holdout fit's %v", out.Model.Metrics["ndcg@10"], m.NDCG)
 		}
 	}
-	return out
+	return out, plan
 }
 
 func TestPipelineEvaluatesAndPublishes(t *testing.T) {
