@@ -34,7 +34,9 @@ type DuelResult struct {
 	Candidate eval.Metrics `json:"candidate"`
 	// Noise is the retrain noise, |Incumbent.NDCG − Rerun.NDCG|: how much
 	// the NDCG of one configuration moves when only the random start
-	// changes. Margin is what the candidate had to beat the incumbent by:
+	// changes. One pair of fits is itself a noisy estimate (it can come
+	// out near 0 by luck), which is one reason for MinGain's floor.
+	// Margin is what the candidate had to beat the incumbent by:
 	// max(Noise, MinGain·Incumbent.NDCG).
 	Noise  float64 `json:"noise"`
 	Margin float64 `json:"margin"`
