@@ -17,10 +17,11 @@ import (
 // iterations; evaluating, gating and publishing after.
 type TrainingPipeline interface {
 	Prepare(ctx context.Context, opts training.Options, phase func(string)) (*training.Plan, error)
-	// Finish gets the user vectors fitted without the holdout (fitUsers,
-	// for evaluation) and those solved exactly from all data (users, for
-	// publishing), with the item factors.
-	Finish(ctx context.Context, plan *training.Plan, fitUsers, users, items *als.Factors, phase func(string)) (*training.Outcome, error)
+	// Finish gets the holdout fit (plan.Params on plan.Fit, for
+	// evaluation and the gate) and the full fit (the same parameters and
+	// seed on plan.Full, for publishing); they are the same fit when
+	// plan.Refit() is false.
+	Finish(ctx context.Context, plan *training.Plan, holdout, full training.Fitted, phase func(string)) (*training.Outcome, error)
 }
 
 // TrainRequest asks for a training run; the reply is a *TrainReply. While
@@ -73,7 +74,12 @@ const keepJobs = 20
 
 // trainerActor coordinates training: one job at a time, each iteration a
 // scatter/gather over shard actors that own contiguous row blocks (items
-// for the item half-step, users for the user half-step).
+// for the item half-step, users for the user half-step). A job runs two
+// fits of the plan's parameters from the same seed, one after the other:
+// the holdout fit on plan.Fit (phase training), which the pipeline
+// evaluates, and the full fit on plan.Full (phase refitting), which it
+// publishes. The last user half-step of each is exact, as in als.Train,
+// so the published user vectors are the real-time fold-in's.
 type trainerActor struct {
 	env      *env
 	pipeline TrainingPipeline
@@ -89,13 +95,16 @@ type trainerActor struct {
 
 // trainRun is the iteration state of the running job.
 type trainRun struct {
-	plan       *training.Plan
-	fitT       *als.Matrix
+	plan *training.Plan
+	// m is the matrix of the fit running now (plan.Fit, then plan.Full),
+	// mt its transpose; users and items are that fit's factors.
+	m, mt      *als.Matrix
+	full       bool // the fit running now is the full one
 	users      *als.Factors
-	fitUsers   *als.Factors // users as fitted without the holdout, kept for evaluation
 	items      *als.Factors
-	step       int    // half-steps dispatched so far; stale replies carry an older step
-	half       string // "items", "users" or "final"
+	holdout    training.Fitted // the finished holdout fit
+	step       int             // half-steps dispatched so far; stale replies carry an older step
+	half       string          // "items" or "users"
 	pending    int
 	lossParts  []float64
 	started    time.Time
@@ -184,15 +193,23 @@ func (t *trainerActor) start(c actor.Context, reason string, opts training.Optio
 	return &TrainReply{Job: t.snapshot(), Started: true}
 }
 
-// begin initialises the factors and dispatches the first item half-step.
+// begin starts the holdout fit.
 func (t *trainerActor) begin(c actor.Context, plan *training.Plan) {
+	t.run.plan = plan
+	t.startFit(c, plan.Fit, training.PhaseTraining)
+}
+
+// startFit initialises a fit of the plan's parameters on m exactly as
+// als.Train does (users from the seed, items zero) and dispatches its
+// first item half-step.
+func (t *trainerActor) startFit(c actor.Context, m *als.Matrix, phase string) {
 	r := t.run
-	r.plan, r.fitT = plan, plan.Fit.Transpose()
-	p := plan.Params
-	r.users = als.RandomFactors(plan.Fit.Rows, p.Factors, p.Seed)
-	r.items = als.NewFactors(plan.Fit.Cols, p.Factors)
-	t.job.Iterations = p.Iterations
-	t.enterPhase(training.PhaseTraining)
+	p := r.plan.Params
+	r.m, r.mt = m, m.Transpose()
+	r.users = als.RandomFactors(m.Rows, p.Factors, p.Seed)
+	r.items = als.NewFactors(m.Cols, p.Factors)
+	t.job.Iteration, t.job.Iterations, t.job.Loss = 0, p.Iterations, 0
+	t.enterPhase(phase)
 	t.dispatch(c, "items")
 }
 
@@ -207,15 +224,15 @@ func (t *trainerActor) dispatch(c actor.Context, half string) {
 	loss := false
 	switch half {
 	case "items":
-		dst, other, m = r.items, r.users, r.fitT
+		dst, other, m = r.items, r.users, r.mt
 	case "users":
-		dst, other, m, loss = r.users, r.items, r.plan.Fit, true
-	case "final":
-		// The served user vectors must be exact fold-ins of each user's
-		// whole history against the published items, so the last user
-		// half-step uses every interaction and the exact solver.
-		dst, other, m = r.users, r.items, r.plan.Full
-		p = r.plan.FinalParams()
+		dst, other, m, loss = r.users, r.items, r.m, true
+		if t.job.Iteration+1 == t.job.Iterations {
+			// The last user half-step of a fit is exact, as in
+			// als.Train: every user vector is then the fold-in of the
+			// user's row, so the full fit's are what serving computes.
+			p = p.Exact()
+		}
 	}
 	gram := als.Gram(other)
 	spans := rowSpans(m, len(t.shards), p.Factors)
@@ -253,14 +270,26 @@ func (t *trainerActor) blockDone(c actor.Context, m *blockDone) {
 			t.dispatch(c, "items")
 			return
 		}
-		r.fitUsers = r.users.Clone()
-		t.dispatch(c, "final")
-	case "final":
-		if len(r.remoteBlocks) > 0 {
-			t.env.Logger.Info("training blocks solved by shard grains", "job", t.job.ID, "blocks_by_member", fmt.Sprint(r.remoteBlocks))
-		}
-		t.finish(c)
+		t.fitDone(c)
 	}
+}
+
+// fitDone ends a fit: after the holdout fit comes the full fit (unless
+// nothing was held out), after that the pipeline's Finish.
+func (t *trainerActor) fitDone(c actor.Context) {
+	r := t.run
+	if !r.full {
+		r.holdout = training.Fitted{Users: r.users, Items: r.items}
+		if r.plan.Refit() {
+			r.full = true
+			t.startFit(c, r.plan.Full, training.PhaseRefitting)
+			return
+		}
+	}
+	if len(r.remoteBlocks) > 0 {
+		t.env.Logger.Info("training blocks solved by shard grains", "job", t.job.ID, "blocks_by_member", fmt.Sprint(r.remoteBlocks))
+	}
+	t.finish(c)
 }
 
 // progress records a finished iteration: loss = Σ block losses + λ‖Y‖².
@@ -272,7 +301,7 @@ func (t *trainerActor) progress() {
 	}
 	t.job.Iteration++
 	t.job.Loss = loss
-	t.env.Logger.Info("training iteration", "job", t.job.ID, "iteration", t.job.Iteration, "of", t.job.Iterations,
+	t.env.Logger.Info("training iteration", "job", t.job.ID, "phase", t.job.Phase, "iteration", t.job.Iteration, "of", t.job.Iterations,
 		"loss", loss, "seconds", time.Since(r.phaseStart).Seconds())
 }
 
@@ -283,7 +312,7 @@ func (t *trainerActor) finish(c actor.Context) {
 	t.cancel = cancel
 	phase := func(p string) { root.Send(self, &phaseChanged{jobID: id, phase: p}) }
 	go func() {
-		out, err := t.pipeline.Finish(ctx, r.plan, r.fitUsers, r.users, r.items, phase)
+		out, err := t.pipeline.Finish(ctx, r.plan, r.holdout, training.Fitted{Users: r.users, Items: r.items}, phase)
 		if err == nil && out.Promoted {
 			if _, rerr := t.env.Models.Refresh(ctx); rerr != nil {
 				err = fmt.Errorf("load the promoted model: %w", rerr)

@@ -17,11 +17,13 @@ import (
 // these tests are about the coordination, the real pipeline has its own.
 type matrixPipeline struct {
 	m      *als.Matrix
+	fit    *als.Matrix // the holdout fit's matrix; nil: m (no refit)
 	p      als.Params
 	gate   chan struct{} // if set, Prepare waits for it
 	mu     sync.Mutex
 	users  *als.Factors
 	items  *als.Factors
+	fitted training.Fitted // the holdout fit Finish got
 	called int
 }
 
@@ -33,13 +35,18 @@ func (mp *matrixPipeline) Prepare(ctx context.Context, _ training.Options, phase
 			return nil, ctx.Err()
 		}
 	}
-	return &training.Plan{Fit: mp.m, Full: mp.m, Params: mp.p}, nil
+	fit := mp.fit
+	if fit == nil {
+		fit = mp.m
+	}
+	return &training.Plan{Fit: fit, Full: mp.m, Params: mp.p}, nil
 }
 
-func (mp *matrixPipeline) Finish(_ context.Context, _ *training.Plan, _, users, items *als.Factors, phase func(string)) (*training.Outcome, error) {
+func (mp *matrixPipeline) Finish(_ context.Context, _ *training.Plan, holdout, full training.Fitted, phase func(string)) (*training.Outcome, error) {
 	mp.mu.Lock()
 	defer mp.mu.Unlock()
-	mp.users, mp.items = users.Clone(), items.Clone()
+	mp.users, mp.items = full.Users.Clone(), full.Items.Clone()
+	mp.fitted = training.Fitted{Users: holdout.Users.Clone(), Items: holdout.Items.Clone()}
 	mp.called++
 	return &training.Outcome{Model: nil}, nil
 }
@@ -107,6 +114,64 @@ func testShardedTrainingMatchesALS(t *testing.T, solver string) {
 		}
 		if !slices.Equal(mp.items.Data, wantItems.Data) || !slices.Equal(mp.users.Data, wantUsers.Data) {
 			t.Fatalf("%d shards: factors differ from als.Train", shards)
+		}
+	}
+}
+
+// TestRefitOnEverything: with entries held out, a job fits twice on the
+// shards — the holdout fit, which Finish evaluates, and the full fit of
+// the same parameters and seed, which it publishes — and each is the
+// model als.Train fits on that matrix, bit for bit, whatever the number
+// of shards.
+func TestRefitOnEverything(t *testing.T) {
+	t.Parallel()
+	full := randomMatrix(t, 240, 90, 12)
+	// The holdout fit's matrix: every user's last entry removed.
+	var b als.Builder
+	for u := 0; u < full.Rows; u++ {
+		cols, vals := full.Row(u)
+		for j := range len(cols) - 1 {
+			b.Add(u, int(cols[j]), float64(vals[j]))
+		}
+	}
+	fit, err := b.Build(full.Rows, full.Cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := als.DefaultParams()
+	p.Factors, p.Iterations = 8, 3
+	wantFitUsers, wantFitItems, err := als.Train(context.Background(), fit, p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantUsers, wantItems, err := als.Train(context.Background(), full, p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Equal(wantItems.Data, wantFitItems.Data) {
+		t.Fatal("the two fits agree: the test cannot tell them apart")
+	}
+	for _, shards := range []int{1, 3} {
+		mp := &matrixPipeline{m: full, fit: fit, p: p}
+		f := trainerFixture(t, mp, shards, nil)
+		job, _, err := f.sys.Train(testCtx(t), "test", training.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := waitJob(t, f, job.ID)
+		if done.State != training.JobSucceeded || done.Iteration != p.Iterations {
+			t.Fatalf("%d shards: job = %+v", shards, done)
+		}
+		for _, ph := range []string{training.PhaseTraining, training.PhaseRefitting} {
+			if _, ok := done.Timings[ph]; !ok {
+				t.Errorf("%d shards: no %s phase in %v", shards, ph, done.Timings)
+			}
+		}
+		if !slices.Equal(mp.fitted.Users.Data, wantFitUsers.Data) || !slices.Equal(mp.fitted.Items.Data, wantFitItems.Data) {
+			t.Errorf("%d shards: the holdout fit differs from als.Train on the holdout matrix", shards)
+		}
+		if !slices.Equal(mp.users.Data, wantUsers.Data) || !slices.Equal(mp.items.Data, wantItems.Data) {
+			t.Errorf("%d shards: the published fit differs from als.Train on all data", shards)
 		}
 	}
 }

@@ -48,15 +48,20 @@ type Config struct {
 	DemoUsers int    // MARQUEE_DEMO_USERS
 	Dataset   string // MARQUEE_DATASET: a MovieLens directory to import at start instead of the synthetic demo
 
-	TrainCron          string        // MARQUEE_TRAIN_CRON: schedule of training ("off" disables)
-	TrainTune          bool          // MARQUEE_TRAIN_TUNE: search hyperparameters on a validation split
-	TrainTuneBudget    time.Duration // MARQUEE_TRAIN_TUNE_BUDGET: time box of that search
-	TrainShards        int           // MARQUEE_TRAIN_SHARDS: training shard actors (default GOMAXPROCS)
-	TrainRemoteShards  bool          // MARQUEE_TRAIN_REMOTE_SHARDS: clustered, solve training blocks on every member
-	TrainSolver        string        // MARQUEE_TRAIN_SOLVER: cg or cholesky
-	TrainFactors       int           // MARQUEE_TRAIN_FACTORS: model dimension when the search is off
-	TrainIterations    int           // MARQUEE_TRAIN_ITERATIONS
-	TrainGateTolerance float64       // MARQUEE_TRAIN_GATE: a model this much worse (relative NDCG@10) than the serving one is not promoted
+	TrainCron         string        // MARQUEE_TRAIN_CRON: schedule of training ("off" disables)
+	TrainTune         bool          // MARQUEE_TRAIN_TUNE: search hyperparameters, and keep the winner only if it beats the incumbent's
+	TrainTuneTrials   int           // MARQUEE_TRAIN_TUNE_TRIALS: size of that search
+	TrainTuneBudget   time.Duration // MARQUEE_TRAIN_TUNE_BUDGET: safety cap on its time (a cut search is reported)
+	TrainShards       int           // MARQUEE_TRAIN_SHARDS: training shard actors (default GOMAXPROCS)
+	TrainRemoteShards bool          // MARQUEE_TRAIN_REMOTE_SHARDS: clustered, solve training blocks on every member
+	TrainSolver       string        // MARQUEE_TRAIN_SOLVER: cg or cholesky
+	TrainFactors      int           // MARQUEE_TRAIN_FACTORS: model dimension when the search is off
+	TrainIterations   int           // MARQUEE_TRAIN_ITERATIONS
+	TrainGate         float64       // MARQUEE_TRAIN_GATE: least relative NDCG@10 gain of tuned over incumbent parameters, besides the noise
+	// PositiveMinRating is MARQUEE_POSITIVE_MIN_RATING: ratings below it
+	// are seen but no preference (they weigh 0; 0 means off). It is part
+	// of Weights, which every door (HTTP, import, demo) weighs events with.
+	PositiveMinRating float64
 
 	ModelPoll           time.Duration // MARQUEE_MODEL_POLL: how often a node asks the registry which model serves, besides the promotions it is told of
 	ModelKeepCandidates int           // MARQUEE_MODEL_KEEP_CANDIDATES: models never served that the registry keeps, beside the serving one and its rollback
@@ -116,7 +121,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		RedisPrefix:         r.str("MARQUEE_REDIS_PREFIX", "marquee"),
 		Dataset:             r.str("MARQUEE_DATASET", ""),
 		TrainCron:           r.str("MARQUEE_TRAIN_CRON", "0 2 * * *"),
-		TrainTuneBudget:     r.duration("MARQUEE_TRAIN_TUNE_BUDGET", 10*time.Minute),
+		TrainTuneTrials:     r.integer("MARQUEE_TRAIN_TUNE_TRIALS", 20, 1, 1000),
+		TrainTuneBudget:     r.duration("MARQUEE_TRAIN_TUNE_BUDGET", 2*time.Hour),
 		TrainShards:         r.integer("MARQUEE_TRAIN_SHARDS", 0, 0, 1024),
 		TrainSolver:         r.str("MARQUEE_TRAIN_SOLVER", als.SolverCG),
 		EfSearch:            r.integer("MARQUEE_PGVECTOR_EF_SEARCH", 100, 1, 1000),
@@ -155,7 +161,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	} else {
 		c.ArchiveEvery = r.duration("MARQUEE_ARCHIVE_EVERY", time.Hour)
 	}
-	c.TrainGateTolerance = r.float("MARQUEE_TRAIN_GATE", 0.02, 0, 1)
+	c.TrainGate = r.float("MARQUEE_TRAIN_GATE", 0.02, 0, 1)
 	if c.TrainSolver != als.SolverCG && c.TrainSolver != als.SolverCholesky {
 		r.fail("MARQUEE_TRAIN_SOLVER", "want cg or cholesky")
 	}
@@ -167,10 +173,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	// The demo data is for the embedded mode; with real services it would
 	// write synthetic users into a real database.
 	c.Demo = r.boolean("MARQUEE_DEMO", c.Embedded() && c.DatabaseURL == "" && c.Dataset == "")
+	if v := strings.TrimSpace(getenv("MARQUEE_POSITIVE_MIN_RATING")); v != "off" {
+		c.PositiveMinRating = r.float("MARQUEE_POSITIVE_MIN_RATING", 0, domain.MinRating, domain.MaxRating)
+	}
 	if w, err := domain.ParseWeights(getenv("MARQUEE_WEIGHTS")); err != nil {
 		r.fail("MARQUEE_WEIGHTS", err.Error())
 	} else {
 		c.Weights = w
+		c.Weights.PositiveMinRating = c.PositiveMinRating
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(r.str("MARQUEE_LOG_LEVEL", "info"))); err != nil {
 		r.fail("MARQUEE_LOG_LEVEL", "want debug, info, warn or error")

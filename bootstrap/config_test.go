@@ -31,15 +31,32 @@ func TestLoadConfig(t *testing.T) {
 				t.Fatalf("weights %+v", c.Weights)
 			}
 		}},
+		{name: "positive ratings from 4 stars", env: map[string]string{"MARQUEE_POSITIVE_MIN_RATING": "4"}, check: func(t *testing.T, c Config) {
+			if c.PositiveMinRating != 4 || c.Weights.PositiveMinRating != 4 {
+				t.Fatalf("positive min rating %g, weights %+v", c.PositiveMinRating, c.Weights)
+			}
+		}},
+		{name: "positive min rating off", env: map[string]string{"MARQUEE_POSITIVE_MIN_RATING": "off"}, check: func(t *testing.T, c Config) {
+			if c.PositiveMinRating != 0 || c.Weights.PositiveMinRating != 0 {
+				t.Fatalf("positive min rating %g, weights %+v", c.PositiveMinRating, c.Weights)
+			}
+		}},
+		{name: "positive min rating off the scale", env: map[string]string{"MARQUEE_POSITIVE_MIN_RATING": "6"}, wantErr: []string{"MARQUEE_POSITIVE_MIN_RATING"}},
+		{name: "positive min rating not a number", env: map[string]string{"MARQUEE_POSITIVE_MIN_RATING": "four"}, wantErr: []string{"MARQUEE_POSITIVE_MIN_RATING"}},
+		{name: "tuning trials", env: map[string]string{"MARQUEE_TRAIN_TUNE_TRIALS": "5"}, check: func(t *testing.T, c Config) {
+			if c.TrainTuneTrials != 5 || c.TrainTuneBudget != 2*time.Hour {
+				t.Fatalf("trials %d, budget %v", c.TrainTuneTrials, c.TrainTuneBudget)
+			}
+		}},
 		{name: "every bad variable is named", env: map[string]string{
 			"MARQUEE_HTTP_ADDR": "8080", "MARQUEE_CACHE_TTL": "soon", "MARQUEE_KAFKA_PARTITIONS": "0",
 			"MARQUEE_WEIGHTS": "dislike=3", "MARQUEE_LOG_FORMAT": "xml", "MARQUEE_DEMO": "maybe",
-			"MARQUEE_TRAIN_CRON": "every night", "MARQUEE_TRAIN_GATE": "2",
+			"MARQUEE_TRAIN_CRON": "every night", "MARQUEE_TRAIN_GATE": "2", "MARQUEE_TRAIN_TUNE_TRIALS": "0",
 		}, wantErr: []string{"MARQUEE_HTTP_ADDR", "MARQUEE_CACHE_TTL", "MARQUEE_KAFKA_PARTITIONS", "MARQUEE_WEIGHTS", "MARQUEE_LOG_FORMAT",
-			"MARQUEE_DEMO", "MARQUEE_TRAIN_CRON", "MARQUEE_TRAIN_GATE"}},
+			"MARQUEE_DEMO", "MARQUEE_TRAIN_CRON", "MARQUEE_TRAIN_GATE", "MARQUEE_TRAIN_TUNE_TRIALS"}},
 		{name: "a database turns the demo off; cron can be off", env: map[string]string{
 			"MARQUEE_DATABASE_URL": "postgres://x@h/db", "MARQUEE_TRAIN_CRON": "off"}, check: func(t *testing.T, c Config) {
-			if c.Demo || c.TrainCron != "off" || !c.TrainTune || c.TrainGateTolerance != 0.02 {
+			if c.Demo || c.TrainCron != "off" || !c.TrainTune || c.TrainGate != 0.02 {
 				t.Fatalf("got %+v", c)
 			}
 		}},

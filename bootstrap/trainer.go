@@ -17,8 +17,8 @@ func NewPipeline(cfg Config, s Stores, log *slog.Logger) *training.Pipeline {
 	p.Factors, p.Iterations, p.Solver = cfg.TrainFactors, cfg.TrainIterations, cfg.TrainSolver
 	return &training.Pipeline{
 		Config: training.Config{
-			Params: p, Tune: cfg.TrainTune, TuneBudget: cfg.TrainTuneBudget, GateTolerance: cfg.TrainGateTolerance,
-			KeepCandidates: cfg.ModelKeepCandidates,
+			Params: p, Tune: cfg.TrainTune, TuneTrials: cfg.TrainTuneTrials, TuneBudget: cfg.TrainTuneBudget, MinGain: cfg.TrainGate,
+			Prune: true, KeepCandidates: cfg.ModelKeepCandidates,
 		},
 		Sources: trainingSources(s),
 		Sinks:   training.Sinks{Vectors: s.Vectors, Batch: s.Batch, Models: s.Models, Profiles: s.Profiles},

@@ -185,9 +185,10 @@ func (ev Interaction) Validate() error {
 }
 
 // checkWeight enforces the weight rules: finite, within ±MaxAbsWeight,
-// negative for a dislike and positive for every other type (a record
-// whose weight contradicts its type would teach the model the opposite
-// of what the user did).
+// negative for a dislike, zero or positive for a rating (zero: below
+// Weights.PositiveMinRating, seen but no preference) and positive for
+// every other type (a record whose weight contradicts its type would
+// teach the model the opposite of what the user did).
 func checkWeight(errs FieldErrors, typ EventType, w float64) FieldErrors {
 	switch {
 	case math.IsNaN(w) || math.IsInf(w, 0):
@@ -196,7 +197,9 @@ func checkWeight(errs FieldErrors, typ EventType, w float64) FieldErrors {
 		return errs.add("weight", fmt.Sprintf("must be between %g and %g", -MaxAbsWeight, MaxAbsWeight), w)
 	case typ == EventDislike && w >= 0:
 		return errs.add("weight", "must be negative for a dislike", w)
-	case typ != EventDislike && w <= 0:
+	case typ == EventRating && w < 0:
+		return errs.add("weight", "must not be negative for a rating", w)
+	case typ != EventDislike && typ != EventRating && w <= 0:
 		return errs.add("weight", fmt.Sprintf("must be positive for %s", typ), w)
 	}
 	return errs

@@ -120,6 +120,42 @@ func TestParseWeights(t *testing.T) {
 
 func ptr(v float64) *float64 { return &v }
 
+func TestPositiveMinRating(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		min   float64
+		typ   EventType
+		value *float64
+		want  float64
+	}{
+		{"off: every rating weighs its value", 0, EventRating, ptr(1), 1},
+		{"at the threshold", 4, EventRating, ptr(4), 4},
+		{"above it", 4, EventRating, ptr(4.5), 4.5},
+		{"below it: seen, no preference", 4, EventRating, ptr(3.5), 0},
+		{"the lowest rating", 4, EventRating, ptr(0.5), 0},
+		{"other types keep their weight", 4, EventLike, nil, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			w := DefaultWeights()
+			w.PositiveMinRating = tt.min
+			if got := w.For(tt.typ, tt.value); got != tt.want {
+				t.Errorf("For = %g, want %g", got, tt.want)
+			}
+			in := EventInput{EventID: "e1", UserID: "u1", MovieID: "m1", Type: string(tt.typ), Value: tt.value}
+			ev, err := NewInteraction(in, w, time.Now())
+			if err != nil || ev.Weight != tt.want {
+				t.Errorf("NewInteraction: weight %g, %v; want %g", ev.Weight, err, tt.want)
+			}
+			if err := ev.Validate(); err != nil {
+				t.Errorf("the stored interaction does not validate: %v", err)
+			}
+		})
+	}
+}
+
 func TestMovieValidate(t *testing.T) {
 	t.Parallel()
 	ok := Movie{ID: "dune-2021", Title: "Dune", Year: 2021, Genres: []string{"Sci-Fi"}}
@@ -157,6 +193,8 @@ func TestInteractionValidate(t *testing.T) {
 		{"unknown type", func(e *Interaction) { e.Type = "purchase" }, "type"},
 		{"rating without value", func(e *Interaction) { e.Type = EventRating }, "value"},
 		{"rating off the scale", func(e *Interaction) { e.Type, e.Value = EventRating, ptr(7) }, "value"},
+		{"rating below the positive threshold: weight 0", func(e *Interaction) { e.Type, e.Value, e.Weight = EventRating, ptr(2), 0 }, ""},
+		{"negative rating", func(e *Interaction) { e.Type, e.Value, e.Weight = EventRating, ptr(2), -2 }, "weight"},
 		{"bad user id", func(e *Interaction) { e.UserID = "a b" }, "user_id"},
 		{"NUL in movie id", func(e *Interaction) { e.MovieID = "m\x00" }, "movie_id"},
 		{"over-long event id", func(e *Interaction) { e.EventID = strings.Repeat("e", MaxIDLength+1) }, "event_id"},

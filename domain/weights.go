@@ -10,8 +10,9 @@ import (
 // Weights maps each event type to its implicit-feedback strength. A user's
 // preference for a movie is the sum of the weights of their events on it:
 // positive sums are liking with confidence growing with the sum, negative
-// sums (dislikes) are confident non-preference. A rating weighs its value
-// times Rating, so five stars count more than one.
+// sums (dislikes) are confident non-preference, and a zero sum is seen but
+// no evidence either way. A rating weighs its value times Rating, so five
+// stars count more than one — unless it is below PositiveMinRating.
 type Weights struct {
 	View          float64
 	Click         float64
@@ -20,6 +21,17 @@ type Weights struct {
 	WatchComplete float64
 	AddToList     float64
 	Rating        float64
+	// PositiveMinRating, when > 0, is the lowest rating that counts as a
+	// preference: a rating below it weighs 0. The movie is then seen —
+	// kept in the user's history and never recommended to them — but
+	// adds nothing to the model: in implicit ALS a zero weight is
+	// preference 0 at the baseline confidence 1, exactly what every movie
+	// the user never touched gets (Hu, Koren and Volinsky 2008), not the
+	// confident rejection a dislike is. This is how explicit ratings are
+	// usually turned into implicit feedback (Liang et al. 2018 keep the
+	// ratings of four stars and up); the dislike event is there for
+	// rejection. 0 (the default) makes every rating a preference.
+	PositiveMinRating float64
 }
 
 // DefaultWeights orders the signals by how much effort and intent each
@@ -44,7 +56,7 @@ func (w Weights) For(t EventType, value *float64) float64 {
 	case EventAddToList:
 		return w.AddToList
 	case EventRating:
-		if value == nil {
+		if value == nil || w.PositiveMinRating > 0 && *value < w.PositiveMinRating {
 			return 0
 		}
 		return w.Rating * *value

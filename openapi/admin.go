@@ -71,7 +71,8 @@ func registerAdmin(api huma.API, d Deps) {
 		OperationID: "post-train", Method: http.MethodPost, Path: "/api/admin/train", Security: auth.Requirement(auth.ScopeAdmin),
 		Summary: "Start a training run",
 		Description: "Trains a new model on all interactions (archive and hot table), evaluates it on a holdout, " +
-			"and publishes it unless its NDCG@10 is more than 2% below the serving model's. Answers 202 with the job; " +
+			"and publishes it (refitted on all data) unless its holdout NDCG@10 does not beat the popularity baseline's; tuned parameters " +
+			"replace the serving model's only when they beat them on the same split by more than the retrain noise. Answers 202 with the job; " +
 			"while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule. " +
 			"The optional body {\"tune\": false} skips the hyperparameter search for this run.",
 		Tags: []string{"admin"}, DefaultStatus: http.StatusAccepted,

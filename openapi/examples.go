@@ -164,7 +164,7 @@ func exampleDoneJob(id string) training.Job {
 	return training.Job{
 		ID: id, Reason: "cron", Tuned: true, State: training.JobSucceeded, Phase: training.PhaseDone,
 		Iteration: 15, Iterations: 15, Loss: 5890.2, StartedAt: exampleTime, FinishedAt: exampleTime.Add(95 * time.Second),
-		ModelVersion: exampleVersion, Promoted: true, GateReason: "passed",
+		ModelVersion: exampleVersion, Promoted: true, GateReason: "holdout ndcg@10 0.1890 beats the popularity baseline's 0.1590",
 		Metrics: map[string]float64{"ndcg@10": 0.189, "popularity_ndcg@10": 0.159, "precision@10": 0.07, "recall@10": 0.3},
 		Timings: map[string]float64{"loading": 0.41, "tuning": 60.2, "training": 31.5, "evaluating": 1.2, "publishing": 1.8},
 	}

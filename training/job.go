@@ -18,18 +18,24 @@ const (
 	JobFailed    JobState = "failed"
 )
 
-// Phases of a running job, in order.
+// Phases of a running job, in order. Training is the holdout fit (all
+// data minus the evaluation holdout), which evaluation judges; refitting
+// is the full fit of the same parameters from the same seed on all data,
+// which is published.
 const (
 	PhaseLoading    = "loading"
 	PhaseTuning     = "tuning"
 	PhaseTraining   = "training"
+	PhaseRefitting  = "refitting"
 	PhaseEvaluating = "evaluating"
 	PhasePublishing = "publishing"
 	PhaseDone       = "done"
 )
 
 // Job is the observable state of one training run: what the admin API,
-// the CLI progress bar and the logs report.
+// the CLI progress bar and the logs report. Iteration counts the finished
+// iterations of the fit running now: it goes to Iterations in the
+// training phase, then starts again from 0 for refitting.
 type Job struct {
 	ID         string    `json:"id"`
 	Reason     string    `json:"reason" doc:"What started it: cron, api, cli or startup."`

@@ -2,8 +2,10 @@ package training
 
 import (
 	"context"
+	"math/rand/v2"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -271,6 +273,66 @@ func TestRepeatedHashesAcrossBlocks(t *testing.T) {
 	for _, x := range []uint64{0, 1, 2} {
 		if done, ok := got[x]; !ok || done {
 			t.Fatalf("repeated = %v, want 0, 1 and 2 mapped to false", got)
+		}
+	}
+}
+
+// TestLoadIgnoresScanOrder loads the same events in three orders: the
+// dataset, indices included, must be the same, since the indices decide
+// the random initial vectors and the holdout.
+func TestLoadIgnoresScanOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg := synth.DefaultConfig()
+	cfg.Users = 200
+	gen, err := synth.New(cfg, synth.Movies(150, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evs []domain.Interaction
+	if err := gen.Each(func(ev domain.Interaction) error { evs = append(evs, ev); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	reversed := slices.Clone(evs)
+	slices.Reverse(reversed)
+	shuffled := slices.Clone(evs)
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	from := func(evs []domain.Interaction) Scanner {
+		return func(_ context.Context, fn func(domain.Interaction) error) error {
+			for _, ev := range evs {
+				if err := fn(ev); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	want, err := Load(ctx, from(evs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.IsSorted(want.Users) || !slices.IsSorted(want.Movies) {
+		t.Fatal("users or movies are not in id order")
+	}
+	tests := []struct {
+		name    string
+		sources []Scanner
+	}{
+		{"reversed", []Scanner{from(reversed)}},
+		{"shuffled", []Scanner{from(shuffled)}},
+		{"two sources, second half first", []Scanner{from(evs[len(evs)/2:]), from(evs[:len(evs)/2])}},
+	}
+	for _, tt := range tests {
+		got, err := Load(ctx, tt.sources...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, w := got.Matrix, want.Matrix
+		if !slices.Equal(got.Users, want.Users) || !slices.Equal(got.Movies, want.Movies) ||
+			!slices.Equal(m.Indptr, w.Indptr) || !slices.Equal(m.Indices, w.Indices) || !slices.Equal(m.Data, w.Data) ||
+			!slices.Equal(got.Times, want.Times) || !slices.Equal(got.UserEvents, want.UserEvents) ||
+			!slices.EqualFunc(got.UserLast, want.UserLast, time.Time.Equal) || got.Events != want.Events {
+			t.Errorf("%s: the dataset differs from the one loaded in generation order", tt.name)
 		}
 	}
 }

@@ -5,36 +5,41 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/marquee-recsys/marquee/domain"
 	"github.com/marquee-recsys/marquee/domain/als"
 	"github.com/marquee-recsys/marquee/domain/eval"
-	"github.com/marquee-recsys/marquee/domain/tune"
 	"github.com/marquee-recsys/marquee/ports"
 )
 
 // Config tunes the pipeline.
 type Config struct {
-	// Params are used as they are when Tune is off, and as the base of the
-	// search (iterations, solver, seed) when it is on.
-	Params     als.Params
-	Tune       bool
-	TuneBudget time.Duration
+	// Params are used as they are when Tune is off. When it is on, they
+	// give every candidate's iterations, solver, seed and workers, and
+	// their factors, α and λ are the incumbent's when no model serves.
+	Params als.Params
+	Tune   bool
+	// TuneTrials is the size of the search (tune.Config.Trials; 0: 20).
+	// TuneBudget caps its time (0: no cap); a search it cuts short is
+	// reported, and is not reproducible.
 	TuneTrials int
+	TuneBudget time.Duration
+	// MinGain is the least gain over the incumbent's holdout NDCG@K, as a
+	// fraction of it, that tuned parameters need besides beating the
+	// retrain noise (tune.DuelConfig.MinGain).
+	MinGain float64
 	// Split carves the evaluation holdout (eval.DefaultSplit when zero).
 	Split eval.SplitConfig
 	// K is the cutoff of the reported metrics and of the gate (10).
 	K int
 	// Depth is the length of the batch lists (100).
 	Depth int
-	// GateTolerance: a model whose holdout NDCG@K is below the serving
-	// model's by more than this fraction is kept as a candidate (0.02).
-	GateTolerance float64
-	// KeepCandidates is how many models never served the registry keeps
-	// beside the serving one and the one it replaced (negative: keep
-	// every model); the others, and their item vectors, are dropped after
-	// each job.
+	// Prune makes each job end by dropping the models the registry no
+	// longer keeps, with their item vectors: all but the serving one, the
+	// one it replaced, and the newest KeepCandidates never served.
+	Prune          bool
 	KeepCandidates int
 }
 
@@ -71,8 +76,9 @@ func (p *Pipeline) cfg() Config {
 }
 
 // Prepare loads all data, holds out the evaluation entries and, when
-// tuning is on, chooses the hyperparameters on a validation split of what
-// remains (never on the evaluation holdout).
+// tuning is on, chooses the parameters (see choose): the search proposes
+// a candidate from a validation split of what remains, the duel on the
+// evaluation split decides whether it replaces the incumbent's.
 func (p *Pipeline) Prepare(ctx context.Context, opts Options, phase func(string)) (*Plan, error) {
 	cfg, start := p.cfg(), p.Now()
 	if opts.Tune != nil {
@@ -92,63 +98,51 @@ func (p *Pipeline) Prepare(ctx context.Context, opts Options, phase func(string)
 	p.Log.Info("training data loaded", "users", len(ds.Users), "movies", len(ds.Movies), "events", ds.Events,
 		"entries", ds.Matrix.NNZ(), "holdout_users", h.Users, "holdout_entries", h.Held)
 	plan := &Plan{Data: ds, Fit: h.Train, Full: ds.Matrix, Holdout: h.Items, Params: cfg.Params, Started: start}
+	if h.Users == 0 {
+		plan.Fit = ds.Matrix // nothing held out: one fit is both
+	}
 	if !cfg.Tune || h.Users == 0 {
 		return plan, nil
 	}
 	phase(PhaseTuning)
-	res, err := tune.Search(ctx, h.Train, tune.Config{
-		Trials: cfg.TuneTrials, Budget: cfg.TuneBudget, K: cfg.K, Base: cfg.Params,
-		Split: cfg.Split, Times: h.Times, Seed: uint64(cfg.Params.Seed),
-	}, func(t tune.Trial) {
-		p.Log.Info("tuning trial", "trial", t.Number, "factors", t.Params.Factors, "alpha", t.Params.Alpha,
-			"lambda", t.Params.Lambda, "validation", t.Validation.String(), "seconds", t.Seconds)
-	})
-	if err != nil {
-		// A failed search costs the tuning, not the run.
-		p.Log.Warn("hyperparameter search failed; training with the configured parameters", "err", err)
-		return plan, nil
+	if err := p.choose(ctx, cfg, h, plan); err != nil {
+		return nil, err
 	}
-	plan.Params = res.Best
-	best := res.Trials[res.BestTrial]
-	plan.Validation = best.Validation.Map("")
-	maps.Copy(plan.Validation, res.Popularity.Map("popularity_"))
-	plan.Validation["trials"] = float64(len(res.Trials))
-	p.Log.Info("hyperparameters chosen", "factors", res.Best.Factors, "alpha", res.Best.Alpha, "lambda", res.Best.Lambda,
-		"trials", len(res.Trials), "stopped", res.Stopped)
 	return plan, nil
 }
 
-// Finish evaluates the model (fitted on plan.Fit; fitUsers are those user
-// vectors) on the holdout beside the popularity baseline, saves it, and —
-// unless the gate keeps it back — publishes it: item vectors, the batch
-// lists and user vectors computed from everything (users), then promotion.
-func (p *Pipeline) Finish(ctx context.Context, plan *Plan, fitUsers, users, items *als.Factors, phase func(string)) (*Outcome, error) {
+// Finish evaluates the holdout fit (plan.Params on plan.Fit) on the
+// holdout beside the popularity baseline, saves the full fit (the same
+// parameters and seed on all data) as a model carrying those metrics, and
+// — unless the gate keeps it back — publishes the full fit: item vectors,
+// the batch lists and user vectors, then promotion.
+func (p *Pipeline) Finish(ctx context.Context, plan *Plan, holdout, full Fitted, phase func(string)) (*Outcome, error) {
 	cfg := p.cfg()
 	defer p.prune(ctx)
-	model, err := p.evaluate(ctx, cfg, plan, fitUsers, items)
+	model, err := p.evaluate(ctx, cfg, plan, holdout, full)
 	if err != nil {
 		return nil, err
 	}
 	if err := p.Sinks.Models.Save(ctx, model); err != nil {
 		return nil, fmt.Errorf("save %s: %w", model.Version, err)
 	}
-	out := &Outcome{Model: model}
-	if reason, ok := p.gate(ctx, cfg, model); !ok {
-		out.GateReason = reason
+	reason, ok := p.gate(ctx, cfg, model)
+	out := &Outcome{Model: model, GateReason: reason}
+	if !ok {
 		p.Log.Warn("model kept as a candidate", "version", model.Version, "reason", reason)
 		return out, nil
 	}
 	phase(PhasePublishing)
-	if err := p.publish(ctx, cfg, plan, users, model); err != nil {
+	if err := p.publish(ctx, cfg, plan, full.Users, model); err != nil {
 		return nil, err
 	}
-	out.Promoted, out.GateReason = true, "passed"
+	out.Promoted = true
 	return out, nil
 }
 
-func (p *Pipeline) evaluate(ctx context.Context, cfg Config, plan *Plan, fitUsers, items *als.Factors) (*domain.Model, error) {
+func (p *Pipeline) evaluate(ctx context.Context, cfg Config, plan *Plan, holdout, full Fitted) (*domain.Model, error) {
 	now := p.Now()
-	model, err := als.ModelFromFactors(Version(now), plan.Data.Movies, items, plan.Params, now)
+	model, err := als.ModelFromFactors(Version(now), plan.Data.Movies, full.Items, plan.Params, now)
 	if err != nil {
 		return nil, err
 	}
@@ -158,9 +152,12 @@ func (p *Pipeline) evaluate(ctx context.Context, cfg Config, plan *Plan, fitUser
 	}
 	model.Users, model.Interactions = len(plan.Data.Users), plan.Data.Events
 	model.Validation = plan.Validation
-	model.Metrics = map[string]float64{}
+	model.Metrics = maps.Clone(plan.Selection)
+	if model.Metrics == nil {
+		model.Metrics = map[string]float64{}
+	}
 	if plan.HoldoutUsers() > 0 {
-		m, err := eval.Evaluate(ctx, plan.Fit, plan.Holdout, eval.Factors{Users: fitUsers, Items: items}, cfg.K)
+		m, err := eval.Evaluate(ctx, plan.Fit, plan.Holdout, eval.Factors{Users: holdout.Users, Items: holdout.Items}, cfg.K)
 		if err != nil {
 			return nil, fmt.Errorf("evaluate: %w", err)
 		}
@@ -168,7 +165,7 @@ func (p *Pipeline) evaluate(ctx context.Context, cfg Config, plan *Plan, fitUser
 		if err != nil {
 			return nil, fmt.Errorf("evaluate the popularity baseline: %w", err)
 		}
-		model.Metrics = m.Map("")
+		maps.Copy(model.Metrics, m.Map(""))
 		maps.Copy(model.Metrics, base.Map("popularity_"))
 		model.Metrics["holdout_users"] = float64(m.Users)
 		p.Log.Info("model evaluated", "version", model.Version, "model", m.String(), "popularity", base.String())
@@ -177,36 +174,25 @@ func (p *Pipeline) evaluate(ctx context.Context, cfg Config, plan *Plan, fitUser
 	return model, nil
 }
 
-// gate compares the new model's holdout NDCG@K with the serving model's.
-// Each was measured on the holdout of its own run; the data grows between
-// runs, so the comparison tolerates a small drop (GateTolerance).
-func (p *Pipeline) gate(ctx context.Context, cfg Config, m *domain.Model) (string, bool) {
-	key := fmt.Sprintf("ndcg@%d", cfg.K)
-	cur, err := p.Sinks.Models.Current(ctx)
-	if err != nil {
-		return "no serving model", true
-	}
-	was, had := cur.Metrics[key]
-	now, has := m.Metrics[key]
-	switch {
-	case !had || was <= 0:
-		return "the serving model has no " + key, true
-	case !has:
-		return "no holdout to evaluate on", false
-	case now < was*(1-cfg.GateTolerance):
-		return fmt.Sprintf("%s %.4f is more than %.0f%% below the serving model's %.4f", key, now, 100*cfg.GateTolerance, was), false
-	}
-	return "", true
-}
-
 func (p *Pipeline) publish(ctx context.Context, cfg Config, plan *Plan, users *als.Factors, m *domain.Model) error {
 	ds := plan.Data
 	if err := p.Sinks.Vectors.PutItemVectors(ctx, m); err != nil {
 		return fmt.Errorf("publish %s: item vectors: %w", m.Version, err)
 	}
-	rows := make([]int32, len(ds.Users))
-	for u := range rows {
-		rows[u] = int32(u)
+	// A user without a positive entry (only dislikes, or only ratings
+	// below the positive threshold) has the zero vector, which ranks
+	// every movie alike: the fold-in gives no vector for them
+	// (als.ErrNoPreference), and neither does publication. Their batch
+	// list is published empty, replacing an older model's, so serving
+	// falls through to the popular tier.
+	rows := make([]int32, 0, len(ds.Users))
+	at := make([]int, len(ds.Users)) // user → index in rows, or -1
+	for u := range ds.Users {
+		at[u] = -1
+		if _, vals := plan.Full.Row(u); slices.ContainsFunc(vals, func(v float32) bool { return v > 0 }) {
+			at[u] = len(rows)
+			rows = append(rows, int32(u))
+		}
 	}
 	start := time.Now()
 	itemF := &als.Factors{N: len(m.Movies), K: m.Factors, Data: m.ItemFactors}
@@ -218,12 +204,18 @@ func (p *Pipeline) publish(ctx context.Context, cfg Config, plan *Plan, users *a
 	lists := make([]ports.BatchList, len(ds.Users))
 	profiles := make([]domain.Profile, len(ds.Users))
 	for u, id := range ds.Users {
-		l := domain.RecList{Tier: domain.TierBatch, ModelVersion: m.Version, GeneratedAt: now, Items: make([]domain.ScoredMovie, len(tops[u]))}
-		for j, s := range tops[u] {
-			l.Items[j] = domain.ScoredMovie{MovieID: ds.Movies[s.Index], Score: float64(s.Score)}
+		l := domain.RecList{Tier: domain.TierBatch, ModelVersion: m.Version, GeneratedAt: now, Items: []domain.ScoredMovie{}}
+		var vec []float32
+		if at[u] >= 0 {
+			top := tops[at[u]]
+			l.Items = make([]domain.ScoredMovie, len(top))
+			for j, s := range top {
+				l.Items[j] = domain.ScoredMovie{MovieID: ds.Movies[s.Index], Score: float64(s.Score)}
+			}
+			vec = users.Row(u)
 		}
 		lists[u] = ports.BatchList{UserID: id, List: l}
-		profiles[u] = domain.Profile{UserID: id, Vector: users.Row(u), ModelVersion: m.Version,
+		profiles[u] = domain.Profile{UserID: id, Vector: vec, ModelVersion: m.Version,
 			InteractionCount: ds.UserEvents[u], LastEventAt: ds.UserLast[u], UpdatedAt: now}
 	}
 	p.Log.Info("batch lists computed", "users", len(lists), "depth", cfg.Depth, "seconds", time.Since(start).Seconds())

@@ -8,19 +8,27 @@ import (
 )
 
 // Plan is what a training job fits, decided before the iterations start.
+// A job fits Params twice, from the same seed: once on Fit, the holdout
+// fit, which evaluation and the promotion gate judge; then on Full, the
+// full fit, which is published.
 type Plan struct {
 	Data *Dataset
-	// Fit is the matrix the factors are fitted on: all data minus the
-	// evaluation holdout. Full is all data, with the same row and column
-	// indices; the final user half-step solves against it.
+	// Fit is the matrix of the holdout fit: all data minus the evaluation
+	// holdout. Full is all data, with the same row and column indices: the
+	// matrix of the published fit. When nothing is held out (no user has
+	// enough positives) they are the same matrix and one fit serves both.
 	Fit  *als.Matrix
 	Full *als.Matrix
 	// Holdout[u] are the column indices held out of Fit for user u.
 	Holdout [][]int32
 	Params  als.Params
-	// Validation are the scores of the hyperparameter search that chose
-	// Params, when it ran.
+	// Validation are the scores of the hyperparameter search, when it
+	// ran: its best trial's validation metrics and what became of it.
 	Validation map[string]float64
+	// Selection is what the duel between the tuned and the incumbent
+	// parameters measured on the evaluation holdout (the retrain noise
+	// among it), copied into the model's Metrics.
+	Selection map[string]float64
 	// Started is when the job began loading.
 	Started time.Time
 }
@@ -36,13 +44,17 @@ func (p *Plan) HoldoutUsers() int {
 	return n
 }
 
-// FinalParams are the parameters of the last user half-step: the exact
-// solver, so that every published user vector is the exact fold-in of the
-// user's whole history.
-func (p *Plan) FinalParams() als.Params {
-	q := p.Params
-	q.Solver = als.SolverCholesky
-	return q
+// Refit reports whether the job needs its second fit: whether the
+// holdout fit's matrix lacks entries of the full one.
+func (p *Plan) Refit() bool { return p.Fit != p.Full }
+
+// Fitted is the outcome of one fit: a user vector per row of the matrix
+// fitted and an item vector per column. As in als.Train, the last user
+// half-step of a fit is exact, so every user vector is the fold-in
+// (als.Folder) of that user's row against Items: the full fit's user
+// vectors are what serving would compute for the same history.
+type Fitted struct {
+	Users, Items *als.Factors
 }
 
 // Options are the per-request choices of a training job.

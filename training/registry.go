@@ -46,10 +46,10 @@ func (p Promoter) Promote(ctx context.Context, version string) (domain.Model, er
 // their item vectors. It never touches the serving model or the one a
 // rollback returns to (ports.ModelStore.Prune); failures only cost disk.
 func (p *Pipeline) prune(ctx context.Context) {
-	keep := p.Config.KeepCandidates
-	if keep < 0 {
+	if !p.Config.Prune {
 		return
 	}
+	keep := max(0, p.Config.KeepCandidates)
 	dropped, err := p.Sinks.Models.Prune(ctx, keep)
 	if err != nil {
 		p.Log.Warn("pruning the model registry failed", "err", err)

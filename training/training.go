@@ -1,9 +1,52 @@
 // Package training is the offline path: it loads every interaction through
 // the ports (archive and hot table), carves an evaluation holdout, searches
 // hyperparameters on a validation split of the rest, and — after the
-// trainer actors have fitted the factors — evaluates the model beside a
-// popularity baseline, applies the promotion gate, and publishes item
-// vectors, batch lists and user vectors.
+// trainer actors have fitted the chosen parameters twice from the same
+// seed, once without the holdout (the holdout fit) and once on everything
+// (the full fit) — evaluates the holdout fit beside a popularity baseline,
+// applies the promotion gate, and publishes the full fit: item vectors,
+// batch lists and user vectors.
+//
+// The holdout fit exists only to be judged: it is the model of the
+// chosen parameters that has not seen the held-out entries, so its
+// holdout metrics estimate how the parameters do on interactions a model
+// has not seen. What is served is refitted on all data, because the
+// held-out entries are each user's latest positives — the most telling
+// part of the history — and a served model should not forget them. The
+// full fit's holdout metrics would be meaningless (it trained on the
+// holdout), so the published model carries the holdout fit's.
+//
+// # Reproducibility
+//
+// For a fixed seed, the same events give the same published model bit
+// for bit — item factors, user vectors, batch lists and metrics — in this
+// process or a fresh one, whatever the shard count
+// (TestTrainingIsReproducible, TestTrainingIsReproducibleAcrossProcesses).
+// What could make runs differ, and what keeps them equal:
+//
+//   - Scan order. No store returns events in a fixed order (the in-memory
+//     log walks a map; PostgreSQL and the archive return rows as stored,
+//     and an import stores them from eight writers), and the order in
+//     which a loader meets users and movies would number the rows and
+//     columns: which row gets which random initial vector, which users
+//     the holdout samples, how ties break. Load numbers them by id.
+//   - Sums of an entry's events: float addition is not associative, so
+//     als.Builder adds an entry's weights in increasing order, not in the
+//     order they came.
+//   - Parallel reductions. The trainer computes each half-step's Gram
+//     matrix on its own goroutine from the whole fixed side, never as a
+//     sum of per-shard parts; a row's solve reads only that row's data,
+//     so any split of rows into shard blocks (or als.Train's workers)
+//     gives the same factors; the loss, which is summed from shards, is
+//     only reported. Batch top-k gives each user's list to one goroutine
+//     and breaks ties by index; metrics are summed in user order.
+//   - The search: a fixed number of trials drawn from the seed. Its time
+//     budget is only a safety cap, and a search it cuts is logged and
+//     recorded (stopped_by_budget), because its result then depends on
+//     the machine's speed.
+//
+// Bits are equal on one architecture and Go release: another compiler
+// may fuse multiply-adds (arm64 does), which changes the last bits.
 package training
 
 import (
@@ -19,6 +62,8 @@ import (
 )
 
 // Dataset is all history as a user × movie matrix with dense indices.
+// Users and Movies are sorted by id, whatever order the sources returned
+// the events in, so that the same events always give the same Dataset.
 type Dataset struct {
 	Users  []domain.UserID
 	Movies []domain.MovieID
@@ -48,7 +93,8 @@ type loadedEvent struct {
 }
 
 // Load reads every source into a Dataset. An event present in two
-// sources counts once.
+// sources counts once. The Dataset depends only on the set of events, not
+// on the order of the sources or of their scans (see canonicalise).
 //
 // The archiver never leaves an event in both the hot table and the
 // manifest (it records a file and deletes its rows in one transaction),
@@ -126,6 +172,9 @@ func load(ctx context.Context, sources []Scanner, ids *idHashes, dups map[uint64
 			return nil, fmt.Errorf("load interactions: %w", err)
 		}
 	}
+	if err := ds.canonicalise(&b, evs); err != nil {
+		return nil, err
+	}
 	var err error
 	if ds.Matrix, err = b.Build(len(ds.Users), len(ds.Movies)); err != nil {
 		return nil, err
@@ -138,6 +187,53 @@ func load(ctx context.Context, sources []Scanner, ids *idHashes, dups map[uint64
 		ds.Times[idx] = max(ds.Times[idx], e.t)
 	}
 	return ds, nil
+}
+
+// canonicalise renumbers users and movies in the order of their ids, in
+// the builder's triplets, in evs and in ds, instead of the order the scan
+// met them in. No store promises an order (the in-memory log walks a map,
+// PostgreSQL returns rows as they lie on disk, an import stores them from
+// eight writers at once), and the indices decide everything downstream:
+// which row gets which random initial vector, which users the holdout
+// samples, how ties are broken. Numbered by id, the same events give the
+// same matrix, and so the same model, however they were returned.
+func (ds *Dataset) canonicalise(b *als.Builder, evs []loadedEvent) error {
+	users := relabel(ds.Users)
+	movies := relabel(ds.Movies)
+	if err := b.Relabel(users, movies); err != nil {
+		return err
+	}
+	for i := range evs {
+		evs[i].row, evs[i].col = users[evs[i].row], movies[evs[i].col]
+	}
+	permute(ds.Users, users)
+	permute(ds.Movies, movies)
+	permute(ds.UserEvents, users)
+	permute(ds.UserLast, users)
+	return nil
+}
+
+// relabel returns, for each of ids, its position once ids are sorted.
+func relabel[T ~string](ids []T) []int32 {
+	order := make([]int32, len(ids))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(string(ids[a]), string(ids[b])) })
+	label := make([]int32, len(ids))
+	for pos, i := range order {
+		label[i] = int32(pos)
+	}
+	return label
+}
+
+// permute moves s[i] to s[label[i]] for every i.
+func permute[T any](s []T, label []int32) {
+	out := make([]T, len(s))
+	for i, v := range s {
+		out[label[i]] = v
+	}
+	copy(s, out)
 }
 
 // hashBlock is how many hashes one block of idHashes holds (8 MiB):

@@ -42,7 +42,8 @@
 // [Stats], which keeps the first [WithMaxErrors] errors. [WithStrict] makes
 // the first bad record fail the read instead. Weights come from
 // [WithWeights] (default domain.DefaultWeights()), as the server would
-// apply them. IngestedAt is the event's own timestamp unless [WithIngestedAt]
+// apply them: with Weights.PositiveMinRating set, a rating below it is
+// imported with weight 0 (seen, but no preference). IngestedAt is the event's own timestamp unless [WithIngestedAt]
 // fixes an import time: imported history is old history, and a
 // deterministic IngestedAt keeps re-imports byte-identical.
 //

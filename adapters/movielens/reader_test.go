@@ -232,6 +232,32 @@ func TestOptions(t *testing.T) {
 	}
 }
 
+// TestPositiveMinRating: with the threshold at 4, the ratings below it
+// are still imported — the movie stays seen — but weigh 0.
+func TestPositiveMinRating(t *testing.T) {
+	t.Parallel()
+	w := domain.DefaultWeights()
+	w.PositiveMinRating = 4
+	d := openFixture(t, "latest", WithWeights(w))
+	want := []brief{
+		{"ml-1-1-1100000000", "ml_u1", "ml_m1", 4, 4, 1100000000},
+		{"ml-1-2-1100000100", "ml_u1", "ml_m2", 3.5, 0, 1100000100},
+		{"ml-2-1-1200000000", "ml_u2", "ml_m1", 0.5, 0, 1200000000},
+		{"ml-2-7-1300000000", "ml_u2", "ml_m7", 5, 5, 1300000000},
+		{"ml-3-2-789652009", "ml_u3", "ml_m2", 4, 4, 789652009},
+		{"ml-6-3-1100000200", "ml_u6", "ml_m3", 3, 0, 1100000200},
+	}
+	evs := collect(t, d)
+	if got := briefs(evs); !reflect.DeepEqual(got, want) {
+		t.Errorf("interactions =\n%+v\nwant\n%+v", got, want)
+	}
+	for _, ev := range evs {
+		if err := ev.Validate(); err != nil {
+			t.Errorf("%s does not validate: %v", ev.EventID, err)
+		}
+	}
+}
+
 func TestEachInteractionStops(t *testing.T) {
 	t.Parallel()
 	d := openFixture(t, "latest")

@@ -37,8 +37,9 @@ func benchTrain(args []string) error {
 	shards := fs.Int("shards", 0, "shard actors (0: GOMAXPROCS)")
 	seed := fs.Int64("seed", 1, "dataset seed")
 	verbose := fs.Bool("v", false, "log progress")
-	tuneOn := fs.Bool("tune", false, "search factors, α and λ on a validation split first")
-	budget := fs.Duration("tune-budget", 10*time.Minute, "time box of the search")
+	tuneOn := fs.Bool("tune", false, "search factors, α and λ on a validation split first (the winner is kept only if it beats -factors/-alpha/-lambda on the holdout)")
+	trials := fs.Int("tune-trials", 20, "trials of the search")
+	budget := fs.Duration("tune-budget", 2*time.Hour, "safety cap on the search's time (a search it cuts is reported)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -56,10 +57,11 @@ func benchTrain(args []string) error {
 	}
 	p := als.DefaultParams()
 	p.Factors, p.Iterations, p.Solver, p.Alpha, p.Lambda = *factors, *iterations, *solver, *alpha, *lambda
-	vectors, batch, models := memory.NewVectorIndex(), memory.NewBatchStore(), memory.NewModelStore()
-	profiles := memory.NewProfileStore(models)
+	registry := memory.NewModelStore()
+	vectors, batch, profiles := memory.NewVectorIndex(), memory.NewBatchStore(), memory.NewProfileStore(registry)
+	models := &savedModels{ModelStore: registry}
 	pipeline := &training.Pipeline{
-		Config: training.Config{Params: p, Tune: *tuneOn, TuneBudget: *budget},
+		Config: training.Config{Params: p, Tune: *tuneOn, TuneTrials: *trials, TuneBudget: *budget, MinGain: 0.02},
 		Sources: []training.Scanner{func(_ context.Context, fn func(domain.Interaction) error) error {
 			return gen.Each(fn)
 		}},
@@ -81,19 +83,33 @@ func benchTrain(args []string) error {
 		return err
 	}
 	total := time.Since(start).Seconds()
-	m, err := models.Current(context.Background())
-	if err != nil {
-		return err
+	m := models.last // promoted or not: a model below popularity is kept as a candidate
+	if m == nil {
+		return fmt.Errorf("training saved no model")
+	}
+	if !job.Promoted {
+		fmt.Printf("not promoted: %s\n", job.GateReason)
 	}
 	t := job.Timings
-	fmt.Printf("| users | movies | interactions | K | α | λ | solver | shards | iterations | s/iteration | training s | load s | tuning s | evaluate s | publish (batch lists + profiles) s | total s | peak RSS GiB | NDCG@10 | popularity NDCG@10 |\n")
-	fmt.Printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
-	fmt.Printf("| %d | %d | %d | %d | %.3g | %.3g | %s | %d | %d | %.2f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.4f | %.4f |\n",
+	fmt.Printf("| users | movies | interactions | K | α | λ | solver | shards | iterations | s/iteration | training s | refitting s | load s | tuning s | evaluate s | publish (batch lists + profiles) s | total s | peak RSS GiB | NDCG@10 | popularity NDCG@10 |\n")
+	fmt.Printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Printf("| %d | %d | %d | %d | %.3g | %.3g | %s | %d | %d | %.2f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.2f | %.4f | %.4f |\n",
 		m.Users, len(m.Movies), m.Interactions, m.Factors, m.Alpha, m.Lambda, m.Solver, effectiveShards(*shards), job.Iterations,
-		t[training.PhaseTraining]/float64(job.Iterations), t[training.PhaseTraining], t[training.PhaseLoading], t[training.PhaseTuning],
+		t[training.PhaseTraining]/float64(job.Iterations), t[training.PhaseTraining], t[training.PhaseRefitting], t[training.PhaseLoading], t[training.PhaseTuning],
 		t[training.PhaseEvaluating], t[training.PhasePublishing], total, peakRSSGiB(),
 		m.Metrics["ndcg@10"], m.Metrics["popularity_ndcg@10"])
 	return nil
+}
+
+// savedModels remembers the last model saved, promoted or not.
+type savedModels struct {
+	*memory.ModelStore
+	last *domain.Model
+}
+
+func (s *savedModels) Save(ctx context.Context, m *domain.Model) error {
+	s.last = m
+	return s.ModelStore.Save(ctx, m)
 }
 
 func trainAndWait(sys *actors.System, tune bool) (training.Job, error) {

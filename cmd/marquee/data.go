@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"time"
 
 	"github.com/marquee-recsys/marquee/adapters/movielens"
@@ -14,14 +15,34 @@ import (
 	"github.com/marquee-recsys/marquee/domain/synth"
 )
 
-// importData is `marquee import movielens DIR`.
+// importUsage is the usage line of `marquee import`.
+const importUsage = "usage: marquee import movielens [-positive-min-rating N|off] DIR"
+
+// importData is `marquee import movielens [-positive-min-rating N|off] DIR`.
+// The flag overrides MARQUEE_POSITIVE_MIN_RATING for this import: weights
+// are stored with the events, so the threshold an import runs with is the
+// one its ratings keep (a re-import of the same events changes nothing).
 func importData(args []string) error {
-	if len(args) != 2 || args[0] != "movielens" {
-		return fmt.Errorf("usage: marquee import movielens DIR")
+	if len(args) < 1 || args[0] != "movielens" {
+		return fmt.Errorf(importUsage)
 	}
+	fs := flag.NewFlagSet("import movielens", flag.ContinueOnError)
+	minRating := fs.String("positive-min-rating", "", "ratings below this (0.5 to 5, or off) are seen but no preference; default MARQUEE_POSITIVE_MIN_RATING")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf(importUsage)
+	}
+	dir := fs.Arg(0)
 	cfg, err := loadConfig()
 	if err != nil {
 		return err
+	}
+	if *minRating != "" {
+		if cfg.Weights.PositiveMinRating, err = parseMinRating(*minRating); err != nil {
+			return err
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -34,7 +55,7 @@ func importData(args []string) error {
 	if cfg.DatabaseURL == "" {
 		logger.Warn("MARQUEE_DATABASE_URL is not set: importing into memory, which ends with this command")
 	}
-	st, err := bootstrap.ImportMovieLens(ctx, stores, args[1], cfg.Weights, logger, func(n int64) {
+	st, err := bootstrap.ImportMovieLens(ctx, stores, dir, cfg.Weights, logger, func(n int64) {
 		fmt.Fprintf(os.Stderr, "\r  %d interactions stored", n)
 	})
 	fmt.Fprintln(os.Stderr)
@@ -42,8 +63,23 @@ func importData(args []string) error {
 		return err
 	}
 	fmt.Printf("imported %s (%s): %d movies, %d interactions (%d new), %d lines skipped, in %.1fs\n",
-		args[1], st.Layout, st.Movies, st.Interactions, st.Inserted, st.Skipped, st.Seconds)
+		dir, st.Layout, st.Movies, st.Interactions, st.Inserted, st.Skipped, st.Seconds)
+	if cfg.Weights.PositiveMinRating > 0 {
+		fmt.Printf("ratings below %g are stored as seen, with weight 0\n", cfg.Weights.PositiveMinRating)
+	}
 	return nil
+}
+
+// parseMinRating reads -positive-min-rating: "off" or a rating.
+func parseMinRating(s string) (float64, error) {
+	if s == "off" {
+		return 0, nil
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(v >= domain.MinRating && v <= domain.MaxRating) {
+		return 0, fmt.Errorf("-positive-min-rating: want a rating from %g to %g, or off; got %q", domain.MinRating, domain.MaxRating, s)
+	}
+	return v, nil
 }
 
 // gen is `marquee gen`: a synthetic dataset with latent taste structure

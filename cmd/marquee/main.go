@@ -3,7 +3,7 @@
 //	marquee [serve]                     run a node (configured by MARQUEE_* variables)
 //	marquee train                       train, evaluate and publish a model against the configured stores
 //	marquee archive                     move old interactions into the Parquet archive
-//	marquee import movielens DIR        load a MovieLens dataset into the configured stores
+//	marquee import movielens [flags] DIR  load a MovieLens dataset into the configured stores
 //	marquee gen -out DIR [flags]        write a synthetic dataset in MovieLens layout
 //	marquee openapi [-o FILE]           write the OpenAPI contract
 //	marquee bench-train [flags]         time one training job on synthetic data
@@ -27,7 +27,8 @@ const usage = `usage:
   marquee [serve] [-addr host:port]   run a node (configuration: MARQUEE_* variables, see README)
   marquee train                       train, evaluate and publish a model against the configured stores
   marquee archive                     move interactions older than the retention into the Parquet archive
-  marquee import movielens DIR        load a MovieLens dataset (ml-100k, ml-latest, ml-25m) into the configured stores
+  marquee import movielens [-positive-min-rating N|off] DIR
+                                      load a MovieLens dataset (ml-100k, ml-latest, ml-25m) into the configured stores
   marquee gen -out DIR [flags]        write a synthetic dataset in MovieLens layout (marquee gen -h)
   marquee openapi [-o FILE]           write the OpenAPI contract
   marquee bench-train [flags]         time one training job on synthetic data (marquee bench-train -h)

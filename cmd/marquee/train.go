@@ -60,6 +60,10 @@ func train(args []string) error {
 	for _, k := range []string{"precision@10", "recall@10", "ndcg@10", "map@10", "coverage@10"} {
 		fmt.Printf("  %-13s %.4f   popularity %.4f\n", k, job.Metrics[k], job.Metrics["popularity_"+k])
 	}
+	if noise, ok := job.Metrics["ndcg@10_noise"]; ok {
+		fmt.Printf("  tuning: tuned ndcg@10 %.4f, incumbent %.4f, retrain noise %.4f, needed a gain over %.4f\n",
+			job.Metrics["tuned_ndcg@10"], job.Metrics["incumbent_ndcg@10"], noise, job.Metrics["ndcg@10_margin"])
+	}
 	return nil
 }
 

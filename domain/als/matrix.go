@@ -135,11 +135,40 @@ func (b *Builder) Grow(n int) { b.entries = slices.Grow(b.entries, n) }
 // Len returns the number of triplets added so far.
 func (b *Builder) Len() int { return len(b.entries) }
 
+// Relabel renames, in every triplet added so far, row r to rows[r] and
+// column c to cols[c] (a nil slice leaves that side as it is). A loader
+// that numbers users and movies in the order a scan meets them uses it to
+// number them in a canonical order before Build, so that the matrix does
+// not depend on the order the stores returned the events in. Every row and
+// column added must have a new label; Relabel does not check that the
+// labels are distinct.
+func (b *Builder) Relabel(rows, cols []int32) error {
+	if b.bad != nil {
+		return b.bad
+	}
+	for i, e := range b.entries {
+		if rows != nil {
+			if int(e.Row) >= len(rows) {
+				return fmt.Errorf("als: relabel: row %d has no new label (%d given): %w", e.Row, len(rows), domain.ErrInvalid)
+			}
+			b.entries[i].Row = rows[e.Row]
+		}
+		if cols != nil {
+			if int(e.Col) >= len(cols) {
+				return fmt.Errorf("als: relabel: column %d has no new label (%d given): %w", e.Col, len(cols), domain.ErrInvalid)
+			}
+			b.entries[i].Col = cols[e.Col]
+		}
+	}
+	return nil
+}
+
 // Build returns the rows × cols Matrix whose entry (r, c) is the sum of
 // the weights added at (r, c). Entries that sum to zero are kept: the user
 // still interacted with the movie (which counts as seen), even though it
-// adds nothing to the solve. Sums are taken in float64 in the order the
-// triplets were added, so the result does not depend on sorting details.
+// adds nothing to the solve. Sums are taken in float64 over the weights in
+// increasing order, so the result does not depend on the order in which
+// the triplets were added (a scan of a store has no fixed order).
 func (b *Builder) Build(rows, cols int) (*Matrix, error) {
 	if b.bad != nil {
 		return nil, b.bad
@@ -157,8 +186,9 @@ func (b *Builder) Build(rows, cols int) (*Matrix, error) {
 	for r := 0; r < rows; r++ {
 		m.Indptr[r+1] += m.Indptr[r]
 	}
-	// Counting sort by row is stable, and so is the per-row sort by column
-	// below, so duplicates are summed in insertion order.
+	// Counting sort by row, then each row by column and, among the
+	// duplicates of an entry, by weight: the order of a sum is then a
+	// function of the weights alone.
 	sorted := make([]Triplet, len(b.entries))
 	next := slices.Clone(m.Indptr[:rows])
 	for _, e := range b.entries {
@@ -169,7 +199,7 @@ func (b *Builder) Build(rows, cols int) (*Matrix, error) {
 	m.Data = make([]float32, 0, len(sorted))
 	for r := 0; r < rows; r++ {
 		row := sorted[m.Indptr[r]:m.Indptr[r+1]]
-		slices.SortStableFunc(row, func(a, b Triplet) int { return cmp.Compare(a.Col, b.Col) })
+		slices.SortFunc(row, func(a, b Triplet) int { return cmp.Or(cmp.Compare(a.Col, b.Col), cmp.Compare(a.Weight, b.Weight)) })
 		m.Indptr[r] = len(m.Indices)
 		for j := 0; j < len(row); {
 			sum, c := 0.0, row[j].Col

@@ -137,3 +137,87 @@ func TestMatrixValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestBuilderIgnoresInsertionOrder builds the same triplets in every
+// order: float addition is not associative (1e20 + 1 − 1e20 is 0 or 1
+// depending on the order), so a sum in insertion order would make the
+// matrix depend on the order a store scanned its events in.
+func TestBuilderIgnoresInsertionOrder(t *testing.T) {
+	t.Parallel()
+	in := []Triplet{{0, 1, 1e20}, {0, 1, 1}, {0, 1, -1e20}, {1, 0, 0.1}, {1, 0, 0.2}, {1, 0, 0.3}, {0, 0, 2}}
+	want, err := FromTriplets(2, 2, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perm := slices.Clone(in)
+	var walk func(n int)
+	orders := 0
+	walk = func(n int) { // Heap's algorithm: every permutation of perm
+		if n == 1 {
+			orders++
+			got, err := FromTriplets(2, 2, perm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got.Indices, want.Indices) || !slices.Equal(got.Data, want.Data) {
+				t.Fatalf("order %v: data %v, want %v", perm, got.Data, want.Data)
+			}
+			return
+		}
+		for i := 0; i < n-1; i++ {
+			walk(n - 1)
+			j := 0
+			if n%2 == 0 {
+				j = i
+			}
+			perm[j], perm[n-1] = perm[n-1], perm[j]
+		}
+		walk(n - 1)
+	}
+	walk(len(perm))
+	if orders != 5040 {
+		t.Fatalf("%d orders tried", orders)
+	}
+}
+
+func TestBuilderRelabel(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		rows, cols []int32
+		want       []Triplet // as FromTriplets would get them
+		bad        bool
+	}{
+		{"both", []int32{1, 0}, []int32{2, 0, 1}, []Triplet{{1, 0, 1}, {1, 1, 2}, {0, 2, 3}}, false},
+		{"rows only", []int32{1, 0}, nil, []Triplet{{1, 1, 1}, {1, 2, 2}, {0, 0, 3}}, false},
+		{"a row without a label", []int32{1}, nil, nil, true},
+		{"a column without a label", nil, []int32{0, 1}, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var b Builder
+			for _, e := range []Triplet{{0, 1, 1}, {0, 2, 2}, {1, 0, 3}} {
+				b.Add(int(e.Row), int(e.Col), float64(e.Weight))
+			}
+			err := b.Relabel(tt.rows, tt.cols)
+			if tt.bad {
+				if !errors.Is(err, domain.ErrInvalid) {
+					t.Fatalf("err = %v, want ErrInvalid", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := b.Build(2, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := FromTriplets(2, 3, tt.want)
+			if !slices.Equal(got.Indptr, want.Indptr) || !slices.Equal(got.Indices, want.Indices) || !slices.Equal(got.Data, want.Data) {
+				t.Errorf("got %v %v %v, want %v %v %v", got.Indptr, got.Indices, got.Data, want.Indptr, want.Indices, want.Data)
+			}
+		})
+	}
+}

@@ -334,3 +334,57 @@ func planted(t testing.TB, seed uint64) (*Matrix, [][]int32) {
 	}
 	return m, test
 }
+
+// TestZeroWeightIsUnobserved: an entry whose summed weight is 0 (a
+// rating below the positive threshold, a like and a dislike that cancel)
+// has preference 0 at confidence 1, which is what every unobserved pair
+// gets: training and the fold-in must give bit for bit the factors of the
+// matrix without it. The entry only marks the movie as seen.
+func TestZeroWeightIsUnobserved(t *testing.T) {
+	t.Parallel()
+	base := randomMatrix(t, 120, 80, 0.08, 0.1, 31)
+	r := rand.New(rand.NewPCG(5, 6))
+	var with Builder
+	for u := 0; u < base.Rows; u++ {
+		cols, vals := base.Row(u)
+		for j, c := range cols {
+			with.Add(u, int(c), float64(vals[j]))
+		}
+		for range 3 { // zero-weight entries on columns the row may lack
+			with.Add(u, r.IntN(base.Cols), 0)
+		}
+	}
+	withZeros, err := with.Build(base.Rows, base.Cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if withZeros.NNZ() <= base.NNZ() {
+		t.Fatal("no zero-weight entry was added")
+	}
+	for _, solver := range []string{SolverCG, SolverCholesky} {
+		t.Run(solver, func(t *testing.T) {
+			t.Parallel()
+			p := testParams(8)
+			p.Solver = solver
+			u0, i0 := mustTrain(t, base, p)
+			u1, i1 := mustTrain(t, withZeros, p)
+			if !slices.Equal(u0.Data, u1.Data) || !slices.Equal(i0.Data, i1.Data) {
+				t.Fatal("zero-weight entries changed the factors")
+			}
+			f, err := NewFolder(i1, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for u := 0; u < base.Rows; u++ {
+				cols, vals := withZeros.Row(u)
+				v, err := f.FoldIn(cols, vals)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(v, u1.Row(u)) {
+					t.Fatalf("user %d: fold-in with zero-weight entries differs from the trained vector", u)
+				}
+			}
+		})
+	}
+}

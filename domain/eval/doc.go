@@ -1,8 +1,20 @@
 // Package eval is Marquee's offline evaluation protocol: how a holdout is
 // carved out of the interaction matrix, how a model ranks for the users it
 // is tested on, and which top-k metrics are reported. Training uses it to
-// decide whether a new model may replace the serving one, domain/tune uses
-// it to score hyperparameters, and the MovieLens-100K test reports it.
+// decide whether a new model may replace the serving one (it must beat the
+// popularity baseline on the holdout) and which parameters it is fitted
+// with (domain/tune scores the search's trials on a validation split
+// carved by the same protocol, then the tuned against the incumbent
+// parameters on the holdout itself), and the MovieLens-100K test reports
+// it.
+//
+// # Holdout fit and full fit
+//
+// A training run evaluates the model it does not serve: the holdout fit,
+// the chosen parameters fitted on the matrix without the holdout. The
+// published model is the full fit, the same parameters and seed fitted on
+// all data, holdout included; it carries the holdout fit's metrics, since
+// its own on the holdout would measure memory, not prediction.
 //
 // # Holdout (Split)
 //

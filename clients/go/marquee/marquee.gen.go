@@ -1028,7 +1028,7 @@ type ClientInterface interface {
 
 	// PostTrainWithBody Start a training run
 	//
-	// Trains a new model on all interactions (archive and hot table), evaluates it on a holdout, and publishes it unless its NDCG@10 is more than 2% below the serving model's. Answers 202 with the job; while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule. The optional body {"tune": false} skips the hyperparameter search for this run.
+	// Trains a new model on all interactions (archive and hot table), evaluates it on a holdout, and publishes it (refitted on all data) unless its holdout NDCG@10 does not beat the popularity baseline's; tuned parameters replace the serving model's only when they beat them on the same split by more than the retrain noise. Answers 202 with the job; while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule. The optional body {"tune": false} skips the hyperparameter search for this run.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1037,7 +1037,7 @@ type ClientInterface interface {
 
 	// PostTrain Start a training run
 	//
-	// Trains a new model on all interactions (archive and hot table), evaluates it on a holdout, and publishes it unless its NDCG@10 is more than 2% below the serving model's. Answers 202 with the job; while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule. The optional body {"tune": false} skips the hyperparameter search for this run.
+	// Trains a new model on all interactions (archive and hot table), evaluates it on a holdout, and publishes it (refitted on all data) unless its holdout NDCG@10 does not beat the popularity baseline's; tuned parameters replace the serving model's only when they beat them on the same split by more than the retrain noise. Answers 202 with the job; while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule. The optional body {"tune": false} skips the hyperparameter search for this run.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1261,7 +1261,7 @@ func (c *Client) PromoteModel(ctx context.Context, version string, reqEditors ..
 
 // PostTrainWithBody Start a training run
 //
-// Trains a new model on all interactions (archive and hot table), evaluates it on a holdout, and publishes it unless its NDCG@10 is more than 2% below the serving model's. Answers 202 with the job; while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule. The optional body {"tune": false} skips the hyperparameter search for this run.
+// Trains a new model on all interactions (archive and hot table), evaluates it on a holdout, and publishes it (refitted on all data) unless its holdout NDCG@10 does not beat the popularity baseline's; tuned parameters replace the serving model's only when they beat them on the same split by more than the retrain noise. Answers 202 with the job; while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule. The optional body {"tune": false} skips the hyperparameter search for this run.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1280,7 +1280,7 @@ func (c *Client) PostTrainWithBody(ctx context.Context, contentType string, body
 
 // PostTrain Start a training run
 //
-// Trains a new model on all interactions (archive and hot table), evaluates it on a holdout, and publishes it unless its NDCG@10 is more than 2% below the serving model's. Answers 202 with the job; while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule. The optional body {"tune": false} skips the hyperparameter search for this run.
+// Trains a new model on all interactions (archive and hot table), evaluates it on a holdout, and publishes it (refitted on all data) unless its holdout NDCG@10 does not beat the popularity baseline's; tuned parameters replace the serving model's only when they beat them on the same split by more than the retrain noise. Answers 202 with the job; while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule. The optional body {"tune": false} skips the hyperparameter search for this run.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2497,7 +2497,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostTrainWithBodyWithResponse Start a training run
 	//
-	// Trains a new model on all interactions (archive and hot table), evaluates it on a holdout, and publishes it unless its NDCG@10 is more than 2% below the serving model's. Answers 202 with the job; while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule. The optional body {"tune": false} skips the hyperparameter search for this run.
+	// Trains a new model on all interactions (archive and hot table), evaluates it on a holdout, and publishes it (refitted on all data) unless its holdout NDCG@10 does not beat the popularity baseline's; tuned parameters replace the serving model's only when they beat them on the same split by more than the retrain noise. Answers 202 with the job; while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule. The optional body {"tune": false} skips the hyperparameter search for this run.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2506,7 +2506,7 @@ type ClientWithResponsesInterface interface {
 
 	// PostTrainWithResponse Start a training run
 	//
-	// Trains a new model on all interactions (archive and hot table), evaluates it on a holdout, and publishes it unless its NDCG@10 is more than 2% below the serving model's. Answers 202 with the job; while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule. The optional body {"tune": false} skips the hyperparameter search for this run.
+	// Trains a new model on all interactions (archive and hot table), evaluates it on a holdout, and publishes it (refitted on all data) unless its holdout NDCG@10 does not beat the popularity baseline's; tuned parameters replace the serving model's only when they beat them on the same split by more than the retrain noise. Answers 202 with the job; while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule. The optional body {"tune": false} skips the hyperparameter search for this run.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4928,7 +4928,7 @@ func (c *ClientWithResponses) PromoteModelWithResponse(ctx context.Context, vers
 
 // PostTrainWithBodyWithResponse Start a training run
 //
-// Trains a new model on all interactions (archive and hot table), evaluates it on a holdout, and publishes it unless its NDCG@10 is more than 2% below the serving model's. Answers 202 with the job; while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule. The optional body {"tune": false} skips the hyperparameter search for this run.
+// Trains a new model on all interactions (archive and hot table), evaluates it on a holdout, and publishes it (refitted on all data) unless its holdout NDCG@10 does not beat the popularity baseline's; tuned parameters replace the serving model's only when they beat them on the same split by more than the retrain noise. Answers 202 with the job; while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule. The optional body {"tune": false} skips the hyperparameter search for this run.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4943,7 +4943,7 @@ func (c *ClientWithResponses) PostTrainWithBodyWithResponse(ctx context.Context,
 
 // PostTrainWithResponse Start a training run
 //
-// Trains a new model on all interactions (archive and hot table), evaluates it on a holdout, and publishes it unless its NDCG@10 is more than 2% below the serving model's. Answers 202 with the job; while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule. The optional body {"tune": false} skips the hyperparameter search for this run.
+// Trains a new model on all interactions (archive and hot table), evaluates it on a holdout, and publishes it (refitted on all data) unless its holdout NDCG@10 does not beat the popularity baseline's; tuned parameters replace the serving model's only when they beat them on the same split by more than the retrain noise. Answers 202 with the job; while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule. The optional body {"tune": false} skips the hyperparameter search for this run.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

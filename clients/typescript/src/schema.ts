@@ -79,7 +79,7 @@ export interface paths {
         put?: never;
         /**
          * Start a training run
-         * @description Trains a new model on all interactions (archive and hot table), evaluates it on a holdout, and publishes it unless its NDCG@10 is more than 2% below the serving model's. Answers 202 with the job; while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule. The optional body {"tune": false} skips the hyperparameter search for this run.
+         * @description Trains a new model on all interactions (archive and hot table), evaluates it on a holdout, and publishes it (refitted on all data) unless its holdout NDCG@10 does not beat the popularity baseline's; tuned parameters replace the serving model's only when they beat them on the same split by more than the retrain noise. Answers 202 with the job; while a job runs, a second request gets that job back (started: false). The same job runs on the cron schedule. The optional body {"tune": false} skips the hyperparameter search for this run.
          */
         post: operations["post-train"];
         delete?: never;
@@ -1541,7 +1541,7 @@ export interface operations {
                      *       "finished_at": "2026-11-29T12:01:35Z",
                      *       "model_version": "als-20261129-020000",
                      *       "promoted": true,
-                     *       "gate_reason": "passed",
+                     *       "gate_reason": "holdout ndcg@10 0.1890 beats the popularity baseline's 0.1590",
                      *       "metrics": {
                      *         "ndcg@10": 0.189,
                      *         "popularity_ndcg@10": 0.159,
@@ -1664,7 +1664,7 @@ export interface operations {
                      *           "finished_at": "2026-11-29T12:01:35Z",
                      *           "model_version": "als-20261129-020000",
                      *           "promoted": true,
-                     *           "gate_reason": "passed",
+                     *           "gate_reason": "holdout ndcg@10 0.1890 beats the popularity baseline's 0.1590",
                      *           "metrics": {
                      *             "ndcg@10": 0.189,
                      *             "popularity_ndcg@10": 0.159,
