@@ -47,6 +47,10 @@ func TestCatalog(t *testing.T) {
 func TestVectorIndex(t *testing.T) {
 	t.Parallel()
 	porttest.VectorIndex(t, func(*testing.T) ports.VectorIndex { return memory.NewVectorIndex() }, 1.0)
+	porttest.VectorSearch(t, func(*testing.T) (ports.VectorIndex, ports.Catalog) {
+		cat := memory.NewCatalog()
+		return memory.NewVectorIndex().UseCatalog(cat), cat
+	}, 1.0)
 }
 
 func TestModelStore(t *testing.T) {

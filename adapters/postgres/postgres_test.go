@@ -50,6 +50,7 @@ func TestVectorIndex(t *testing.T) {
 	t.Parallel()
 	db := openTestDB(t)
 	porttest.VectorIndex(t, func(*testing.T) ports.VectorIndex { return db.Vectors() }, 0.95)
+	porttest.VectorSearch(t, func(*testing.T) (ports.VectorIndex, ports.Catalog) { return db.Vectors(), db.Catalog() }, 0.95)
 }
 
 func TestAnalyticsSink(t *testing.T) {
