@@ -136,9 +136,11 @@ func openArchive(cfg Config, logger *slog.Logger) (ports.Archive, *openapi.Check
 // memoryStores returns the in-memory adapter of every port.
 func memoryStores(cfg Config) Stores {
 	a, models := memory.NewAnalytics(), memory.NewModelStore()
+	popular := memory.NewPopularStore(cfg.Popularity)
+	catalog := memory.NewCatalog().UsePopularity(popular)
 	return Stores{
 		Log: memory.NewInteractionLog(), Profiles: memory.NewProfileStore(models), Cache: memory.NewCache(nil),
-		Vectors: memory.NewVectorIndex(), Batch: memory.NewBatchStore(), Popular: memory.NewPopularStore(cfg.Popularity),
-		Catalog: memory.NewCatalog(), Analytics: a, Reports: a, Models: models,
+		Vectors: memory.NewVectorIndex().UseCatalog(catalog), Batch: memory.NewBatchStore(), Popular: popular,
+		Catalog: catalog, Analytics: a, Reports: a, Models: models,
 	}
 }

@@ -42,6 +42,10 @@ func TestProfileStore(t *testing.T) {
 func TestCatalog(t *testing.T) {
 	t.Parallel()
 	porttest.Catalog(t, func(*testing.T) ports.Catalog { return memory.NewCatalog() })
+	porttest.CatalogServing(t, func(*testing.T) (ports.Catalog, ports.PopularStore) {
+		pop := memory.NewPopularStore(domain.DefaultPopularity())
+		return memory.NewCatalog().UsePopularity(pop), pop
+	})
 }
 
 func TestVectorIndex(t *testing.T) {

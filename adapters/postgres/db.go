@@ -111,7 +111,7 @@ func open(ctx context.Context, pool *pgxpool.Pool, cfg config) (*DB, error) {
 		return nil, fmt.Errorf("postgres: pgvector %s has no HNSW index: %w", version, ErrNoVector)
 	}
 	db := &DB{pool: pool, cfg: cfg, schema: cfg.schema, vectorVersion: version}
-	db.catalog = &Catalog{pool: pool}
+	db.catalog = &Catalog{pool: pool, channel: "marquee.catalog." + cfg.schema}
 	// Writes on the ingest path are group-committed, each kind with up to
 	// a quarter of the pool (at least one) flushing at once, so that reads
 	// always find connections.

@@ -14,6 +14,7 @@ func TestCatalog(t *testing.T) {
 	t.Parallel()
 	db := openTestDB(t)
 	porttest.Catalog(t, func(*testing.T) ports.Catalog { return db.Catalog() })
+	porttest.CatalogServing(t, func(*testing.T) (ports.Catalog, ports.PopularStore) { return db.Catalog(), db.Popular() })
 }
 
 func TestProfileStore(t *testing.T) {
