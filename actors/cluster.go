@@ -115,7 +115,8 @@ func (e *env) askUserCluster(msg userMessage, timeout time.Duration) func() (any
 		}
 		req = out
 	case *recommend:
-		req = &pb.Recommend{UserId: string(m.User), N: int32(m.N), SkipCache: m.CacheFailed}
+		req = &pb.Recommend{UserId: string(m.User), N: int32(m.N), SkipCache: m.CacheFailed,
+			Genres: m.Filter.Genres, Exclude: excludeToPB(m.Filter.Exclude)}
 	default:
 		return func() (any, error) { return nil, fmt.Errorf("no grain message for %T", msg) }
 	}

@@ -34,6 +34,8 @@ type recommend struct {
 	// CacheFailed says the caller's own cache read just failed: the walk
 	// skips the cache instead of waiting for it a second time.
 	CacheFailed bool
+	// Filter is the client's filter.
+	Filter domain.Filter
 }
 
 func (m *recommend) user() domain.UserID { return m.User }

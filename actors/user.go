@@ -66,7 +66,7 @@ func (a *userActor) Receive(c actor.Context) {
 	case *recommend:
 		ctx, cancel := a.env.msgCtx()
 		defer cancel()
-		c.Respond(a.recommend(ctx, m.N, m.CacheFailed))
+		c.Respond(a.recommend(ctx, m.N, m.CacheFailed, m.Filter))
 		a.runAfterReply()
 	}
 }
@@ -306,9 +306,9 @@ func versionOf(sm *ServingModel) string {
 	return sm.Model.Version
 }
 
-// recommend serves n movies; cacheFailed skips the cache (the caller's
-// read of it just failed).
-func (a *userActor) recommend(ctx context.Context, n int, cacheFailed bool) *recommended {
+// recommend serves n movies that pass f; cacheFailed skips the cache (the
+// caller's read of it just failed).
+func (a *userActor) recommend(ctx context.Context, n int, cacheFailed bool, f domain.Filter) *recommended {
 	start := a.env.Now()
 	if !a.loaded {
 		if err := a.load(ctx); err != nil {
@@ -317,7 +317,7 @@ func (a *userActor) recommend(ctx context.Context, n int, cacheFailed bool) *rec
 			// reachable (a cached list, popular in memory at worst) rather
 			// than not at all, and load again on the next message.
 			a.env.Logger.Warn("serving without the user's history", "user_id", a.id, "err", err)
-			return a.serve(ctx, n, start, WalkRequest{User: a.id, N: n, SkipCache: cacheFailed})
+			return a.serve(ctx, n, start, WalkRequest{User: a.id, N: n, SkipCache: cacheFailed, Filter: f})
 		}
 	}
 	vec, version := a.vector(ctx)
@@ -327,7 +327,8 @@ func (a *userActor) recommend(ctx context.Context, n int, cacheFailed bool) *rec
 	return a.serve(ctx, n, start, WalkRequest{
 		User: a.id, N: n, Seen: a.seen, Vector: vec, ModelVersion: version, SkipCache: a.cacheStale || cacheFailed,
 		Cached: func(l domain.RecList) { a.env.trust.rememberOwn(a.id, a, l, a.env.cfg.CacheTTL) },
-		Later:  func(f func()) { a.afterReply = append(a.afterReply, f) },
+		Later:  func(put func()) { a.afterReply = append(a.afterReply, put) },
+		Filter: f,
 	})
 }
 

@@ -34,6 +34,10 @@ func (failingVectors) Nearest(context.Context, string, []float32, int, domain.Mo
 	return nil, errDown
 }
 
+func (failingVectors) Search(context.Context, string, []float32, int, domain.Filter) ([]domain.ScoredMovie, error) {
+	return nil, errDown
+}
+
 type failingBatch struct{}
 
 func (failingBatch) Get(context.Context, domain.UserID) (domain.RecList, error) {
