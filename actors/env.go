@@ -37,7 +37,7 @@ type Deps struct {
 	// (NewUnservable over Catalog when nil); Start keeps it up to date.
 	Unservable *Unservable
 	Metrics    *telemetry.Metrics
-	Logger  *slog.Logger
+	Logger     *slog.Logger
 	// Now is the clock (time.Now when nil); tests move it.
 	Now func() time.Time
 }
