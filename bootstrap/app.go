@@ -211,7 +211,8 @@ func (a *App) listen(pub *kafka.Publisher) error {
 			Models: a.Stores.Models, Now: time.Now},
 		Publisher: pub, Recommender: a.System, Catalog: a.Stores.Catalog, Popular: a.Stores.Popular,
 		History: a.Stores.Log, Trainer: a.System, Archiver: a.System, Models: a.Stores.Models, Metrics: a.Metrics, Weights: a.Config.Weights,
-		Promoter:            training.Promoter{Models: a.Stores.Models, Vectors: a.Stores.Vectors},
+		Promoter: training.Promoter{Models: a.Stores.Models, Vectors: a.Stores.Vectors},
+		Vectors:  a.Stores.Vectors, Serving: a.System.ServingModel, Unservable: a.System.Unservable(), Ledger: a.Stores.Ledger,
 		Logger:              a.Logger.With("component", "http"),
 		AcceptUnknownMovies: a.Config.AcceptUnknownMovies,
 		// Ready when the event stream and the database answer; the cache
