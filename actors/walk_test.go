@@ -27,6 +27,7 @@ func (failingCache) Put(context.Context, domain.UserID, uint64, domain.RecList, 
 	return errDown
 }
 func (failingCache) Invalidate(context.Context, domain.UserID) error { return errDown }
+func (failingCache) Forget(context.Context, domain.UserID) error     { return errDown }
 
 type failingVectors struct{ ports.VectorIndex }
 
@@ -44,6 +45,7 @@ func (failingBatch) Get(context.Context, domain.UserID) (domain.RecList, error) 
 	return domain.RecList{}, errDown
 }
 func (failingBatch) PutAll(context.Context, string, []ports.BatchList) error { return errDown }
+func (failingBatch) Delete(context.Context, domain.UserID) error             { return errDown }
 
 type failingPopular struct{}
 

@@ -99,3 +99,8 @@ func TestAnalyticsQuery(t *testing.T) {
 	t.Parallel()
 	porttest.AnalyticsQuery(t, func(*testing.T) porttest.Analytics { return memory.NewAnalytics() })
 }
+
+func TestTombstones(t *testing.T) {
+	t.Parallel()
+	porttest.Tombstones(t, func(*testing.T) ports.Tombstones { return memory.NewTombstones() })
+}

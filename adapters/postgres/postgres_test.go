@@ -79,3 +79,9 @@ func TestProfileStoreGuard(t *testing.T) {
 		return db.Profiles(), db.Models()
 	})
 }
+
+func TestTombstones(t *testing.T) {
+	t.Parallel()
+	db := openTestDB(t)
+	porttest.Tombstones(t, func(*testing.T) ports.Tombstones { return db.Tombstones() })
+}
