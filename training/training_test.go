@@ -44,7 +44,7 @@ func newWorld(t *testing.T, users int) *world {
 	p := als.DefaultParams()
 	p.Factors, p.Iterations = 16, 5
 	w.p = &Pipeline{
-		Config:  Config{Params: p, GateTolerance: 0.02},
+		Config:  Config{Params: p, GateTolerance: 0.02, KeepCandidates: 3},
 		Sources: []Scanner{w.log.Scan},
 		Sinks:   Sinks{Vectors: memory.NewVectorIndex(), Batch: w.batch, Models: w.model, Profiles: w.prof},
 		Log:     quiet, Now: time.Now,
