@@ -33,6 +33,9 @@ type Deps struct {
 	// gives user actors the archived part of each history.
 	Archive ports.Archive
 	Ledger  ports.ArchiveLedger
+	// Tombstones are the deleted users: user actors drop the events of
+	// one ingested before the deletion; nil disables deletion.
+	Tombstones ports.Tombstones
 	// Unservable is the node's copy of the hidden and deleted movies
 	// (NewUnservable over Catalog when nil); Start keeps it up to date.
 	Unservable *Unservable

@@ -76,6 +76,20 @@ func (g *userGrain) Receive(c actor.Context) {
 		c.Respond(recommendedToPB(g.recommend(ctx, int(m.N), m.SkipCache, filterFromPB(m))))
 		g.runAfterReply()
 		g.leaveIfNotOwner(c)
+	case *pb.ResetUser:
+		g.last = time.Now()
+		ctx, cancel := g.env.msgCtx()
+		defer cancel()
+		var at time.Time
+		if m.BuriedAt != nil {
+			at = m.BuriedAt.AsTime()
+		}
+		out := &pb.UserReset{}
+		if err := g.reset(ctx, at); err != nil {
+			out.Error, out.Unavailable = err.Error(), errors.Is(err, ports.ErrUnavailable)
+		}
+		c.Respond(out)
+		g.leaveIfNotOwner(c)
 	case *idleCheck:
 		if time.Since(g.last) >= g.env.cfg.PassivateAfter {
 			g.stopIdleTicker()

@@ -52,7 +52,9 @@ type Deps struct {
 	Unservable *actors.Unservable
 	// Ledger gives the archived part of a user's history, for the movies
 	// a user saw (similar movies for a user); nil: the hot table only.
-	Ledger  ports.ArchiveLedger
+	Ledger ports.ArchiveLedger
+	// Eraser deletes users and events (nil: not on this node).
+	Eraser  Eraser
 	Metrics *telemetry.Metrics
 	// Logger receives the cause of every 5xx answer, at error level under
 	// the answer's correlation id (discarded when nil).
@@ -87,7 +89,8 @@ func Config() huma.Config {
 		"`rec_log_id`; send it back with the events the list led to, and Marquee measures click-through.\n\n" +
 		"Every operation but the health probes needs an API key, sent as `Authorization: Bearer <key>` " +
 		"(or `X-API-Key: <key>`), holding the scope the operation lists: `ingest` to send events, `read` for " +
-		"recommendations, the catalog, histories and analytics, `admin` to change the catalog, train and archive. " +
+		"recommendations, the catalog, histories and analytics, `admin` to change the catalog, delete users, train and archive " +
+		"(deleting one event of a user takes `ingest` or `admin`). " +
 		"Without a valid key the answer is 401, with a key that lacks the scope 403. Requests are rate-limited " +
 		"per key (per client address without one): past the limit the answer is 429 with Retry-After. " +
 		"(A node started without keys in its embedded development mode is open, and says so when it starts.)\n\n" +
@@ -139,6 +142,7 @@ func Register(api huma.API, d Deps) {
 	registerCatalogServing(api, d)
 	registerSimilar(api, d)
 	registerUsers(api, d)
+	registerErase(api, d)
 	registerHealth(api, d)
 	registerAdmin(api, d)
 	registerAnalytics(api, d)

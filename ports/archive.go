@@ -61,9 +61,11 @@ const (
 	AllFields = FieldEventID | FieldUserID | FieldMovieID | FieldType | FieldValue |
 		FieldWeight | FieldTime | FieldRecLogID | FieldIngestedAt
 	// TrainingFields is what the training loader reads: who, what, how
-	// much and when. Weights are stored as computed at ingest, so the type
-	// and value are not needed to rebuild the matrix.
-	TrainingFields = FieldEventID | FieldUserID | FieldMovieID | FieldWeight | FieldTime
+	// much and when, and when it was ingested (an event of a deleted user
+	// ingested before the deletion is skipped). Weights are stored as
+	// computed at ingest, so the type and value are not needed to rebuild
+	// the matrix.
+	TrainingFields = FieldEventID | FieldUserID | FieldMovieID | FieldWeight | FieldTime | FieldIngestedAt
 )
 
 // Has reports whether f selects every field of g (a zero f selects all).

@@ -308,6 +308,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a user (right to be forgotten)
+         * @description Deletes everything Marquee holds of the user: their interactions in the hot table and in the archive (every Parquet file holding one is rewritten without them, verified and swapped in), their archived totals, profile (preference vector), precomputed and cached lists (on every node, the near copies included), served lists, feedback and freshness samples. Their live actor forgets them. A tombstone records the instant of the deletion, so that their events ingested before it (still in the event stream, say) are dropped whenever they arrive and never reach a later training; it is kept 30 days after the deletion is done. Events ingested after it are the user's new activity. Popularity, an aggregate over all users, keeps their part.
+         *
+         *     Answers once everything is deleted, with what was. Idempotent: deleting a user Marquee holds nothing of answers 200 with zero counts. A 503 means the deletion stopped midway (the tombstone already holds): call it again to complete it.
+         */
+        delete: operations["delete-user"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{id}/events/{event_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete one event of a user
+         * @description Deletes the event from the hot table and from the archive (its file is rewritten without it), with its feedback and freshness sample, and recomputes the user: the seen set, the preference vector (stored), and the cache is invalidated, so the next list is as if the event had never been sent. A key with the ingest scope may call it (a client takes back what it sent), as may one with admin. Idempotent: an event that is gone, or never was the user's, answers 204 too. The event's part in popularity stays.
+         */
+        delete: operations["delete-user-event"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users/{id}/history": {
         parameters: {
             query?: never;
@@ -449,6 +491,23 @@ export interface components {
             ctr: number;
             /** Format: int64 */
             impressions: number;
+        };
+        ErasureReport: {
+            /**
+             * Format: uri
+             * @description A URL to the JSON Schema for this object.
+             * @example https://example.com/schemas/ErasureReport.json
+             */
+            readonly $schema?: string;
+            /** Format: int64 */
+            archived_events: number;
+            /** Format: date-time */
+            deleted_at: string;
+            /** Format: int64 */
+            files_rewritten: number;
+            /** Format: int64 */
+            hot_events: number;
+            user_id: string;
         };
         ErrorDetail: {
             /** @description Where the error occurred, e.g. 'body.items[3].tags' or 'path.thing-id' */
@@ -3132,6 +3191,149 @@ export interface operations {
                      *       "instance": "urn:marquee:error:01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d"
                      *     }
                      */
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "delete-user": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What was deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user_id": "user_123",
+                     *       "deleted_at": "2026-11-29T12:10:00Z",
+                     *       "hot_events": 12,
+                     *       "archived_events": 87,
+                     *       "files_rewritten": 3
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErasureReport"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "the deletion stopped midway; call it again to complete it",
+                     *       "instance": "urn:marquee:error:01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "delete-user-event": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id. */
+                id: string;
+                /** @description The event's id, as stored (GET /api/users/{id}/history lists them). */
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };
