@@ -126,7 +126,7 @@ func (a *analyticsActor) forget(m *forgetAnalytics) {
 	mine := func(u domain.UserID) bool { return m.User != "" && u == m.User }
 	a.served = slices.DeleteFunc(a.served, func(s domain.Served) bool { return mine(s.UserID) })
 	a.fbs = slices.DeleteFunc(a.fbs, func(f domain.Feedback) bool { return mine(f.UserID) || m.Events[f.EventID] })
-	a.fresh = slices.DeleteFunc(a.fresh, func(f domain.FreshnessSample) bool { return m.Events[f.EventID] })
+	a.fresh = slices.DeleteFunc(a.fresh, func(f domain.FreshnessSample) bool { return mine(f.UserID) || m.Events[f.EventID] })
 	if m.User == "" {
 		return
 	}

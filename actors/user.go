@@ -266,7 +266,7 @@ func (a *userActor) recordFreshness(c actor.Context, evs []domain.Interaction) {
 		}
 		d := now.Sub(ev.IngestedAt)
 		a.env.Metrics.Freshness.Observe(d.Seconds())
-		samples = append(samples, domain.FreshnessSample{At: now, EventID: ev.EventID, Delay: d})
+		samples = append(samples, domain.FreshnessSample{At: now, EventID: ev.EventID, Delay: d, UserID: a.id})
 	}
 	if len(samples) > 0 {
 		c.Send(a.env.analytics, &freshness{samples: samples})

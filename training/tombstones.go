@@ -12,17 +12,27 @@ import (
 )
 
 // WithoutBuried wraps scan so that no event of a deleted user ingested
-// before their deletion (buried: user → instant of deletion) passes: a
-// deletion that did not finish, or events of theirs that were still in the
-// event stream, never come back in a training. An event without an
-// ingestion time counts as ingested before.
-func WithoutBuried(scan Scanner, buried map[domain.UserID]time.Time) Scanner {
-	if len(buried) == 0 {
+// before their deletion passes: a deletion that did not finish, or events
+// of theirs that were still in the event stream, never come back in a
+// training. An event without an ingestion time counts as ingested before.
+// Each user's digest is computed once per scan.
+func WithoutBuried(scan Scanner, graves domain.Graves) Scanner {
+	if len(graves) == 0 {
 		return scan
 	}
 	return func(ctx context.Context, fn func(domain.Interaction) error) error {
+		type grave struct {
+			at     time.Time
+			buried bool
+		}
+		seen := map[domain.UserID]grave{}
 		return scan(ctx, func(ev domain.Interaction) error {
-			if at, ok := buried[ev.UserID]; ok && !ev.IngestedAt.After(at) {
+			g, ok := seen[ev.UserID]
+			if !ok {
+				g.at, g.buried = graves.Of(ev.UserID)
+				seen[ev.UserID] = g
+			}
+			if g.buried && !ev.IngestedAt.After(g.at) {
 				return nil
 			}
 			return fn(ev)
@@ -36,7 +46,7 @@ func (p *Pipeline) unburied(ctx context.Context, plan *Plan, lists []ports.Batch
 	if p.Tombstones == nil {
 		return lists, profiles, nil
 	}
-	buried, err := p.buriedSince(ctx, plan.Started)
+	buried, err := p.buriedSince(ctx, plan, plan.Started)
 	if err != nil || len(buried) == 0 {
 		return lists, profiles, err
 	}
@@ -54,16 +64,12 @@ func (p *Pipeline) scrubBuried(ctx context.Context, plan *Plan) error {
 	if p.Tombstones == nil {
 		return nil
 	}
-	buried, err := p.buriedSince(ctx, plan.Started)
+	buried, err := p.buriedSince(ctx, plan, plan.Started)
 	if err != nil {
 		return err
 	}
-	in := make(map[domain.UserID]bool, len(plan.Data.Users))
 	for _, u := range plan.Data.Users {
-		in[u] = true
-	}
-	for u := range buried {
-		if !in[u] {
+		if !buried[u] {
 			continue
 		}
 		if err := errors.Join(p.Sinks.Batch.Delete(ctx, u), p.Sinks.Profiles.Delete(ctx, u)); err != nil {
@@ -74,14 +80,18 @@ func (p *Pipeline) scrubBuried(ctx context.Context, plan *Plan) error {
 	return nil
 }
 
-func (p *Pipeline) buriedSince(ctx context.Context, since time.Time) (map[domain.UserID]bool, error) {
-	all, err := p.Tombstones.All(ctx)
+// buriedSince returns the users of plan's data deleted at or after since.
+func (p *Pipeline) buriedSince(ctx context.Context, plan *Plan, since time.Time) (map[domain.UserID]bool, error) {
+	graves, err := p.Tombstones.All(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("tombstones: %w", err)
 	}
 	out := map[domain.UserID]bool{}
-	for u, at := range all {
-		if !at.Before(since) {
+	if len(graves) == 0 {
+		return out, nil
+	}
+	for _, u := range plan.Data.Users {
+		if at, ok := graves.Of(u); ok && !at.Before(since) {
 			out[u] = true
 		}
 	}

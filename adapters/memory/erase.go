@@ -171,6 +171,7 @@ func (a *Analytics) ForgetUser(ctx context.Context, user domain.UserID, eventIDs
 		}
 	}
 	a.forget(func(fb domain.Feedback) bool { return fb.UserID == user }, eventIDs)
+	a.freshness = slices.DeleteFunc(a.freshness, func(s domain.FreshnessSample) bool { return s.UserID == user })
 	return nil
 }
 
@@ -204,10 +205,10 @@ func (a *Analytics) forget(drop func(domain.Feedback) bool, eventIDs []string) {
 
 var _ ports.Tombstones = (*Tombstones)(nil)
 
-// Tombstones is an in-memory ports.Tombstones.
+// Tombstones is an in-memory ports.Tombstones, keyed by digest.
 type Tombstones struct {
 	mu    sync.Mutex
-	users map[domain.UserID]tombstone
+	users map[string]tombstone
 }
 
 type tombstone struct {
@@ -216,7 +217,7 @@ type tombstone struct {
 }
 
 // NewTombstones returns an empty set.
-func NewTombstones() *Tombstones { return &Tombstones{users: map[domain.UserID]tombstone{}} }
+func NewTombstones() *Tombstones { return &Tombstones{users: map[string]tombstone{}} }
 
 // Bury implements ports.Tombstones.
 func (s *Tombstones) Bury(ctx context.Context, user domain.UserID, at time.Time) (time.Time, error) {
@@ -226,10 +227,11 @@ func (s *Tombstones) Bury(ctx context.Context, user domain.UserID, at time.Time)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	at = at.UTC().Truncate(time.Microsecond)
-	if old, ok := s.users[user]; ok && old.at.After(at) {
+	d := domain.UserDigest(user)
+	if old, ok := s.users[d]; ok && old.at.After(at) {
 		at = old.at
 	}
-	s.users[user] = tombstone{at: at}
+	s.users[d] = tombstone{at: at}
 	return at, nil
 }
 
@@ -240,7 +242,7 @@ func (s *Tombstones) Buried(ctx context.Context, user domain.UserID) (time.Time,
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, ok := s.users[user]
+	t, ok := s.users[domain.UserDigest(user)]
 	if !ok {
 		return time.Time{}, fmt.Errorf("tombstone of %s: %w", user, ports.ErrNotFound)
 	}
@@ -248,13 +250,13 @@ func (s *Tombstones) Buried(ctx context.Context, user domain.UserID) (time.Time,
 }
 
 // All implements ports.Tombstones.
-func (s *Tombstones) All(ctx context.Context) (map[domain.UserID]time.Time, error) {
+func (s *Tombstones) All(ctx context.Context) (domain.Graves, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[domain.UserID]time.Time, len(s.users))
+	out := make(domain.Graves, len(s.users))
 	for u, t := range s.users {
 		out[u] = t.at
 	}
@@ -268,9 +270,10 @@ func (s *Tombstones) Done(ctx context.Context, user domain.UserID, at time.Time)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if t, ok := s.users[user]; ok && t.at.Equal(at.UTC().Truncate(time.Microsecond)) {
+	d := domain.UserDigest(user)
+	if t, ok := s.users[d]; ok && t.at.Equal(at.UTC().Truncate(time.Microsecond)) {
 		t.done = true
-		s.users[user] = t
+		s.users[d] = t
 	}
 	return nil
 }

@@ -128,7 +128,7 @@ func (a *Analytics) ForgetUser(ctx context.Context, user domain.UserID, eventIDs
 		if _, err := tx.Exec(ctx, `DELETE FROM recommendation_feedback WHERE user_id = $1 OR event_id = ANY($2::text[])`, string(user), eventIDs); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `DELETE FROM freshness_samples WHERE event_id = ANY($1::text[])`, eventIDs)
+		_, err := tx.Exec(ctx, `DELETE FROM freshness_samples WHERE user_id = $1 OR event_id = ANY($2::text[])`, string(user), eventIDs)
 		return err
 	})
 	return wrap("forget user analytics", err)
@@ -148,7 +148,7 @@ func (a *Analytics) ForgetEvents(ctx context.Context, eventIDs []string) error {
 
 var _ ports.Tombstones = (*Tombstones)(nil)
 
-// Tombstones keeps the deleted users in table user_tombstones.
+// Tombstones keeps the deleted users in table user_tombstones, by digest.
 type Tombstones struct {
 	pool *pgxpool.Pool
 }
@@ -156,16 +156,16 @@ type Tombstones struct {
 // Bury implements ports.Tombstones.
 func (s *Tombstones) Bury(ctx context.Context, user domain.UserID, at time.Time) (time.Time, error) {
 	var kept time.Time
-	err := s.pool.QueryRow(ctx, `INSERT INTO user_tombstones AS t (user_id, buried_at) VALUES ($1, $2)
-		ON CONFLICT (user_id) DO UPDATE SET buried_at = greatest(t.buried_at, excluded.buried_at), done = false
-		RETURNING buried_at`, string(user), at).Scan(&kept)
+	err := s.pool.QueryRow(ctx, `INSERT INTO user_tombstones AS t (user_digest, buried_at) VALUES ($1, $2)
+		ON CONFLICT (user_digest) DO UPDATE SET buried_at = greatest(t.buried_at, excluded.buried_at), done = false
+		RETURNING buried_at`, domain.UserDigest(user), at).Scan(&kept)
 	return kept.UTC(), wrap("bury user", err)
 }
 
 // Buried implements ports.Tombstones.
 func (s *Tombstones) Buried(ctx context.Context, user domain.UserID) (time.Time, error) {
 	var at time.Time
-	err := s.pool.QueryRow(ctx, `SELECT buried_at FROM user_tombstones WHERE user_id = $1`, string(user)).Scan(&at)
+	err := s.pool.QueryRow(ctx, `SELECT buried_at FROM user_tombstones WHERE user_digest = $1`, domain.UserDigest(user)).Scan(&at)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return time.Time{}, fmt.Errorf("tombstone of %s: %w", user, ports.ErrNotFound)
 	}
@@ -173,16 +173,16 @@ func (s *Tombstones) Buried(ctx context.Context, user domain.UserID) (time.Time,
 }
 
 // All implements ports.Tombstones.
-func (s *Tombstones) All(ctx context.Context) (map[domain.UserID]time.Time, error) {
-	rows, err := s.pool.Query(ctx, `SELECT user_id, buried_at FROM user_tombstones`)
+func (s *Tombstones) All(ctx context.Context) (domain.Graves, error) {
+	rows, err := s.pool.Query(ctx, `SELECT user_digest, buried_at FROM user_tombstones`)
 	if err != nil {
 		return nil, wrap("tombstones", err)
 	}
-	out := map[domain.UserID]time.Time{}
-	var user string
+	out := domain.Graves{}
+	var digest string
 	var at time.Time
-	_, err = pgx.ForEachRow(rows, []any{&user, &at}, func() error {
-		out[domain.UserID(user)] = at.UTC()
+	_, err = pgx.ForEachRow(rows, []any{&digest, &at}, func() error {
+		out[digest] = at.UTC()
 		return nil
 	})
 	return out, wrap("tombstones", err)
@@ -190,7 +190,7 @@ func (s *Tombstones) All(ctx context.Context) (map[domain.UserID]time.Time, erro
 
 // Done implements ports.Tombstones.
 func (s *Tombstones) Done(ctx context.Context, user domain.UserID, at time.Time) error {
-	_, err := s.pool.Exec(ctx, `UPDATE user_tombstones SET done = true WHERE user_id = $1 AND buried_at = $2`, string(user), at)
+	_, err := s.pool.Exec(ctx, `UPDATE user_tombstones SET done = true WHERE user_digest = $1 AND buried_at = $2`, domain.UserDigest(user), at)
 	return wrap("tombstone done", err)
 }
 

@@ -243,8 +243,11 @@ func Tombstones(t *testing.T, newStore func(t *testing.T) ports.Tombstones) {
 		}
 		all, err := s.All(ctx(t))
 		must(t, err)
-		if !all[u].Equal(later) {
-			t.Fatalf("All()[%s] = %v", u, all[u])
+		if at, ok := all.Of(u); !ok || !at.Equal(later) {
+			t.Fatalf("All().Of(%s) = %v, %v", u, at, ok)
+		}
+		if _, ok := all[string(u)]; ok {
+			t.Fatal("a tombstone is keyed by the user id, not its digest")
 		}
 		// Not done: never pruned.
 		if n, _ := s.Prune(ctx(t), later.Add(48*time.Hour)); n != 0 {
