@@ -120,6 +120,10 @@ func TestFilterParametersAreCheckedAndPassedOn(t *testing.T) {
 		}
 	}
 	var r Recommendations
+	get(t, w, "/api/recommendations?user_id=u1&genre=&exclude=", &r)
+	if got := w.filters.got[len(w.filters.got)-1]; !got.Empty() {
+		t.Fatalf("empty parameters are as if absent, got the filter %+v", got)
+	}
 	get(t, w, "/api/recommendations?user_id=u1&genre=Horror,comedy&genre=COMEDY&exclude=jaws&exclude=heat,alien", &r)
 	got := w.filters.got[len(w.filters.got)-1]
 	if !slices.Equal(got.Genres, []string{"Horror", "comedy"}) || len(got.Exclude) != 3 || !got.Exclude.Has("heat") {

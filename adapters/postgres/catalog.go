@@ -47,11 +47,12 @@ func (c *Catalog) Put(ctx context.Context, movies ...domain.Movie) error {
 	// deleted movies created again, and their announcement.
 	_, err := c.pool.Exec(ctx, `
 		WITH up AS (
-			INSERT INTO movies (movie_id, title, year, genres)
-			SELECT m.id, m.title, m.year, ARRAY(SELECT jsonb_array_elements_text(m.genres))
+			INSERT INTO movies (movie_id, title, year, genres, genre_keys)
+			SELECT m.id, m.title, m.year, ARRAY(SELECT jsonb_array_elements_text(m.genres)),
+				ARRAY(SELECT DISTINCT lower(g) FROM jsonb_array_elements_text(m.genres) g)
 			FROM unnest($1::text[], $2::text[], $3::integer[], $4::jsonb[]) AS m(id, title, year, genres)
 			ON CONFLICT (movie_id) DO UPDATE
-			SET title = excluded.title, year = excluded.year, genres = excluded.genres
+			SET title = excluded.title, year = excluded.year, genres = excluded.genres, genre_keys = excluded.genre_keys
 			RETURNING 1),
 		back AS (DELETE FROM deleted_movies WHERE movie_id = ANY($1::text[]) RETURNING 1)
 		SELECT pg_notify($5, 'put') FROM (SELECT 1 FROM back LIMIT 1) AS b`,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -69,8 +70,9 @@ func (c *Catalog) Unservable(ctx context.Context) (domain.MovieSet, error) {
 	return out, nil
 }
 
-// catalogGenreClause is genreClause on the movies row itself.
-const catalogGenreClause = `(cardinality($2::text[]) = 0 OR EXISTS (SELECT 1 FROM unnest(m.genres) g WHERE lower(g) = ANY($2::text[])))`
+// catalogGenreClause is the genre filter ($2, lower case) on the movies
+// row m (through the GIN index on genre_keys).
+const catalogGenreClause = `(cardinality($2::text[]) = 0 OR m.genre_keys && $2::text[])`
 
 // Latest implements ports.Catalog: a walk down index movies_latest.
 func (c *Catalog) Latest(ctx context.Context, n int, f domain.Filter) ([]domain.Movie, error) {
@@ -105,30 +107,44 @@ func (c *Catalog) Similar(ctx context.Context, id domain.MovieID, k int, f domai
 	if k <= 0 {
 		return []domain.ScoredMovie{}, nil
 	}
-	targetGenres := domain.Filter{Genres: target.Genres}.LowerGenres()
-	rows, err := c.pool.Query(ctx, `
-		SELECT m.movie_id, m.title, s.j FROM movies m
-		LEFT JOIN popular_movies p ON p.movie_id = m.movie_id
-		CROSS JOIN LATERAL (SELECT coalesce(
-			(SELECT count(*) FROM (SELECT lower(g) FROM unnest(m.genres) g INTERSECT SELECT unnest($4::text[])) i)::float8 /
-			nullif((SELECT count(*) FROM (SELECT lower(g) FROM unnest(m.genres) g UNION SELECT unnest($4::text[])) u), 0), 0) AS j) s
-		WHERE m.movie_id <> $1 AND NOT m.hidden AND m.movie_id <> ALL($3::text[]) AND `+catalogGenreClause+`
-		ORDER BY s.j DESC,
-			CASE WHEN m.year = 0 OR $5::int = 0 THEN 65536 ELSE abs(m.year - $5::int) END,
-			coalesce(p.key, '-Infinity'::float8) DESC, m.movie_id
-		LIMIT $6`, string(id), f.LowerGenres(), setStrings(f.Exclude), targetGenres, target.Year, k)
-	if err != nil {
-		return nil, wrap("catalog similar", err)
+	// The target's genres as a set, in lower case. Movies sharing one of
+	// them come first whatever else (their Jaccard index is above 0), so
+	// they are ranked on their own, found through the GIN index on
+	// genre_keys; only if they are fewer than k do the others follow, by
+	// year gap and popularity.
+	targetGenres := slices.Compact(slices.Sorted(slices.Values(domain.Filter{Genres: target.Genres}.LowerGenres())))
+	query := func(shared string, limit int) ([]domain.ScoredMovie, error) {
+		rows, err := c.pool.Query(ctx, `
+			SELECT m.movie_id, m.title, coalesce(s.inter / nullif(cardinality(m.genre_keys) + cardinality($4::text[]) - s.inter, 0), 0) AS j FROM movies m
+			LEFT JOIN popular_movies p ON p.movie_id = m.movie_id
+			CROSS JOIN LATERAL (SELECT count(*)::float8 AS inter FROM unnest(m.genre_keys) g WHERE g = ANY($4::text[])) s
+			WHERE m.movie_id <> $1 AND NOT m.hidden AND m.movie_id <> ALL($3::text[]) AND `+catalogGenreClause+` AND `+shared+`
+			ORDER BY j DESC,
+				CASE WHEN m.year = 0 OR $5::int = 0 THEN 65536 ELSE abs(m.year - $5::int) END,
+				coalesce(p.key, '-Infinity'::float8) DESC, m.movie_id
+			LIMIT $6`, string(id), f.LowerGenres(), setStrings(f.Exclude), targetGenres, target.Year, limit)
+		if err != nil {
+			return nil, wrap("catalog similar", err)
+		}
+		out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.ScoredMovie, error) {
+			var s domain.ScoredMovie
+			var mid string
+			err := row.Scan(&mid, &s.Title, &s.Score)
+			s.MovieID = domain.MovieID(mid)
+			return s, err
+		})
+		return out, wrap("catalog similar", err)
 	}
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (domain.ScoredMovie, error) {
-		var s domain.ScoredMovie
-		var mid string
-		err := row.Scan(&mid, &s.Title, &s.Score)
-		s.MovieID = domain.MovieID(mid)
-		return s, err
-	})
+	out, err := query("m.genre_keys && $4::text[]", k)
 	if err != nil {
-		return nil, wrap("catalog similar", err)
+		return nil, err
+	}
+	if len(out) < k {
+		rest, err := query("NOT (m.genre_keys && $4::text[])", k-len(out))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rest...)
 	}
 	if out == nil {
 		out = []domain.ScoredMovie{}

@@ -236,7 +236,7 @@ type vectorQuery struct {
 }
 
 // genreClause is the condition a genre filter adds on the catalog's row m.
-const genreClause = `EXISTS (SELECT 1 FROM unnest(m.genres) g WHERE lower(g) = ANY($3::text[]))`
+const genreClause = `m.genre_keys && $3::text[]`
 
 // search runs one query in a transaction of its own, whose settings end
 // with it: through the HNSW index, or an exact scan when exact is set.
