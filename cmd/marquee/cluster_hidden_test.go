@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,7 +17,8 @@ import (
 // TestClusterHidesAMovieEverywhere: a movie hidden through one node's API
 // leaves the lists of every node within a second, the lists cached before
 // (in Redis, and as near copies on the nodes that run the users' grains)
-// included; so does a movie deleted through another node.
+// included; so does a movie deleted through another node. A user deleted
+// through one node is forgotten by their grain wherever it runs.
 //
 //	go test -count=1 -v -run TestClusterHidesAMovieEverywhere ./cmd/marquee/
 func TestClusterHidesAMovieEverywhere(t *testing.T) {
@@ -131,6 +133,37 @@ func TestClusterHidesAMovieEverywhere(t *testing.T) {
 	})
 	// Shown again, it comes back (recomputed lists may hold it again).
 	patchJSON(t, c.nodes[1].base()+"/api/movies/"+hidden, map[string]any{"hidden": false}, http.StatusOK)
+
+	// A user deleted through one node is forgotten by their grain wherever
+	// it runs: no row left, and every node serves them as a new user.
+	const gone = 5
+	req, _ := http.NewRequest(http.MethodDelete, fmt.Sprintf("%s/api/users/hu_%d", c.nodes[1].base(), gone), nil)
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		HotEvents int `json:"hot_events"`
+	}
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("DELETE hu_%d: %d", gone, r.StatusCode)
+	}
+	decode(t, r, &rep)
+	if rep.HotEvents != 8 {
+		t.Fatalf("deleted %d hot events of hu_%d, want 8", rep.HotEvents, gone)
+	}
+	for _, table := range []string{"rt_user_interactions", "user_profiles", "batch_recommendations", "recommendation_logs"} {
+		var n int
+		if err := c.db.QueryRow(context.Background(), "SELECT count(*) FROM "+c.schema+"."+table+" WHERE user_id = $1",
+			fmt.Sprint("hu_", gone)).Scan(&n); err != nil || n != 0 {
+			t.Fatalf("%s holds %d rows of the deleted user (%v)", table, n, err)
+		}
+	}
+	for _, nd := range c.nodes {
+		if l := recsOf(t, nd, gone); l.tier != "popular" {
+			t.Fatalf("node %d served the deleted user from %s", nd.i, l.tier)
+		}
+	}
 }
 
 type recs struct {
