@@ -3,6 +3,7 @@ package actors
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -47,6 +48,18 @@ type analyticsActor struct {
 	recent  map[string]domain.Served
 	order   []string // insertion order of recent, for eviction
 	stopped chan struct{}
+	// waiting are forgets answered once the write in flight is done.
+	waiting []*actor.PID
+}
+
+// forgetAnalytics asks the analytics actor to drop what it holds of a
+// user (or, with User empty, of events): buffered records and recent
+// lists. It answers (with itself) once no write that could still hold
+// them is in flight, so that a deletion from the store that follows
+// removes everything.
+type forgetAnalytics struct {
+	User   domain.UserID
+	Events map[string]bool
 }
 
 // Receive implements actor.Actor.
@@ -88,11 +101,38 @@ func (a *analyticsActor) Receive(c actor.Context) {
 		if a.pending() > 0 {
 			a.flush(c)
 		}
+	case *forgetAnalytics:
+		a.forget(m)
+		if !a.busy {
+			c.Respond(m)
+			return
+		}
+		a.waiting = append(a.waiting, c.Sender())
 	case *flushed:
+		for _, w := range a.waiting {
+			c.Send(w, &forgetAnalytics{})
+		}
+		a.waiting = nil
 		a.busy = false
 		if m.err != nil {
 			a.env.Metrics.AnalyticsErrs.Inc()
 			a.env.Logger.Warn("writing analytics failed; the batch is lost", "records", m.count, "err", m.err)
+		}
+	}
+}
+
+// forget drops the buffered records and recent lists m names.
+func (a *analyticsActor) forget(m *forgetAnalytics) {
+	mine := func(u domain.UserID) bool { return m.User != "" && u == m.User }
+	a.served = slices.DeleteFunc(a.served, func(s domain.Served) bool { return mine(s.UserID) })
+	a.fbs = slices.DeleteFunc(a.fbs, func(f domain.Feedback) bool { return mine(f.UserID) || m.Events[f.EventID] })
+	a.fresh = slices.DeleteFunc(a.fresh, func(f domain.FreshnessSample) bool { return mine(f.UserID) || m.Events[f.EventID] })
+	if m.User == "" {
+		return
+	}
+	for id, s := range a.recent {
+		if s.UserID == m.User {
+			delete(a.recent, id) // its place in order is skipped at eviction
 		}
 	}
 }

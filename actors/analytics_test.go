@@ -71,6 +71,8 @@ func (discardSink) ServedList(context.Context, string) (domain.Served, error) {
 }
 func (discardSink) RecordFeedback(context.Context, ...domain.Feedback) error         { return nil }
 func (discardSink) RecordFreshness(context.Context, ...domain.FreshnessSample) error { return nil }
+func (discardSink) ForgetUser(context.Context, domain.UserID, []string) error        { return nil }
+func (discardSink) ForgetEvents(context.Context, []string) error                     { return nil }
 
 // BenchmarkRecommendLogging compares serving (cache tier, through the
 // actors) with served lists logged to the in-memory store and discarded.

@@ -327,6 +327,10 @@ func RunArchive(ctx context.Context, d ArchiverDeps, cfg ArchiverConfig, run Arc
 			progress(run)
 		}
 	}
+	// Files a rewrite retired but could not delete (it crashed) go now.
+	if err := PurgeRetired(ctx, d.Ledger, d.Archive, d.Logger); err != nil {
+		return end(err)
+	}
 	if cfg.OrphanAge > 0 {
 		n, err := removeOrphans(ctx, d, cfg.OrphanAge)
 		run.Orphans = n

@@ -129,3 +129,4 @@ func (noCache) Put(context.Context, domain.UserID, uint64, domain.RecList, time.
 	return nil
 }
 func (noCache) Invalidate(context.Context, domain.UserID) error { return nil }
+func (noCache) Forget(context.Context, domain.UserID) error     { return nil }

@@ -86,14 +86,15 @@ func (t *cacheTrust) rememberOwn(u domain.UserID, by *userActor, list domain.Rec
 	}
 }
 
-// nearList returns the first n items of the near copy, if it holds that
-// many and has not expired.
-func (e *trustEntry) nearList(n int, now time.Time) (domain.RecList, bool) {
+// nearList returns the first n items of the near copy that are not in
+// hidden, if it holds that many and has not expired.
+func (e *trustEntry) nearList(n int, now time.Time, hidden domain.MovieSet) (domain.RecList, bool) {
 	nl := e.near.Load()
 	if nl == nil || len(nl.list.Items) < n || !now.Before(nl.until) {
 		return domain.RecList{}, false
 	}
 	l := nl.list
-	l.Items = l.Items[:n:n]
-	return l, true
+	var ok bool
+	l.Items, ok = firstUnseen(l.Items, hidden, n)
+	return l, ok
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/asynkron/protoactor-go/cluster"
 	"github.com/asynkron/protoactor-go/cluster/identitylookup/disthash"
 	"github.com/asynkron/protoactor-go/remote"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/marquee-recsys/marquee/ports"
 	pb "github.com/marquee-recsys/marquee/proto/marquee/clusterpb"
@@ -115,7 +116,14 @@ func (e *env) askUserCluster(msg userMessage, timeout time.Duration) func() (any
 		}
 		req = out
 	case *recommend:
-		req = &pb.Recommend{UserId: string(m.User), N: int32(m.N), SkipCache: m.CacheFailed}
+		req = &pb.Recommend{UserId: string(m.User), N: int32(m.N), SkipCache: m.CacheFailed,
+			Genres: m.Filter.Genres, Exclude: excludeToPB(m.Filter.Exclude)}
+	case *resetUser:
+		out := &pb.ResetUser{UserId: string(m.User)}
+		if !m.BuriedAt.IsZero() {
+			out.BuriedAt = timestamppb.New(m.BuriedAt)
+		}
+		req = out
 	default:
 		return func() (any, error) { return nil, fmt.Errorf("no grain message for %T", msg) }
 	}
@@ -140,6 +148,15 @@ func (e *env) askUserCluster(msg userMessage, timeout time.Duration) func() (any
 			return a, nil
 		case *pb.Recommended:
 			return recommendedFromPB(r), nil
+		case *pb.UserReset:
+			var err error
+			if r.Error != "" {
+				err = errors.New(r.Error)
+				if r.Unavailable {
+					err = remoteUnavailable{r.Error}
+				}
+			}
+			return &userReset{Err: err}, nil
 		}
 		return nil, fmt.Errorf("user grain %s answered %T: %w", msg.user(), res, ports.ErrUnavailable)
 	}

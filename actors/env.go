@@ -33,8 +33,14 @@ type Deps struct {
 	// gives user actors the archived part of each history.
 	Archive ports.Archive
 	Ledger  ports.ArchiveLedger
-	Metrics *telemetry.Metrics
-	Logger  *slog.Logger
+	// Tombstones are the deleted users: user actors drop the events of
+	// one ingested before the deletion; nil disables deletion.
+	Tombstones ports.Tombstones
+	// Unservable is the node's copy of the hidden and deleted movies
+	// (NewUnservable over Catalog when nil); Start keeps it up to date.
+	Unservable *Unservable
+	Metrics    *telemetry.Metrics
+	Logger     *slog.Logger
 	// Now is the clock (time.Now when nil); tests move it.
 	Now func() time.Time
 }
@@ -75,6 +81,9 @@ type Config struct {
 	// ModelPoll is how often the node asks the registry for the serving
 	// model's version besides the promotions it announces (default 2s).
 	ModelPoll time.Duration
+	// UnservablePoll is how often the node reads the hidden and deleted
+	// movies besides the changes the catalog announces (default 500ms).
+	UnservablePoll time.Duration
 	// VectorSlots bounds the vector tier's searches in flight on this
 	// node (default 8 per core): after a promotion every user's next
 	// request misses the cache at once, and a search that finds no slot
@@ -131,6 +140,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ModelPoll <= 0 {
 		c.ModelPoll = 2 * time.Second
+	}
+	if c.UnservablePoll <= 0 {
+		c.UnservablePoll = 500 * time.Millisecond
 	}
 	if c.VectorSlots <= 0 {
 		c.VectorSlots = 8 * runtime.GOMAXPROCS(0)

@@ -73,8 +73,22 @@ func (g *userGrain) Receive(c actor.Context) {
 		g.last = time.Now()
 		ctx, cancel := g.env.msgCtx()
 		defer cancel()
-		c.Respond(recommendedToPB(g.recommend(ctx, int(m.N), m.SkipCache)))
+		c.Respond(recommendedToPB(g.recommend(ctx, int(m.N), m.SkipCache, filterFromPB(m))))
 		g.runAfterReply()
+		g.leaveIfNotOwner(c)
+	case *pb.ResetUser:
+		g.last = time.Now()
+		ctx, cancel := g.env.msgCtx()
+		defer cancel()
+		var at time.Time
+		if m.BuriedAt != nil {
+			at = m.BuriedAt.AsTime()
+		}
+		out := &pb.UserReset{}
+		if err := g.reset(ctx, at); err != nil {
+			out.Error, out.Unavailable = err.Error(), errors.Is(err, ports.ErrUnavailable)
+		}
+		c.Respond(out)
 		g.leaveIfNotOwner(c)
 	case *idleCheck:
 		if time.Since(g.last) >= g.env.cfg.PassivateAfter {
@@ -191,3 +205,22 @@ type remoteUnavailable struct{ msg string }
 
 func (e remoteUnavailable) Error() string { return e.msg }
 func (e remoteUnavailable) Unwrap() error { return ports.ErrUnavailable }
+
+func filterFromPB(m *pb.Recommend) domain.Filter {
+	f := domain.Filter{Genres: m.Genres}
+	if len(m.Exclude) > 0 {
+		f.Exclude = make(domain.MovieSet, len(m.Exclude))
+		for _, id := range m.Exclude {
+			f.Exclude[domain.MovieID(id)] = struct{}{}
+		}
+	}
+	return f
+}
+
+func excludeToPB(set domain.MovieSet) []string {
+	out := make([]string, 0, len(set))
+	for id := range set {
+		out = append(out, string(id))
+	}
+	return out
+}

@@ -1,6 +1,8 @@
 package actors
 
 import (
+	"time"
+
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/marquee-recsys/marquee/domain"
@@ -34,9 +36,26 @@ type recommend struct {
 	// CacheFailed says the caller's own cache read just failed: the walk
 	// skips the cache instead of waiting for it a second time.
 	CacheFailed bool
+	// Filter is the client's filter.
+	Filter domain.Filter
 }
 
 func (m *recommend) user() domain.UserID { return m.User }
+
+// resetUser asks a user actor to drop what it holds of the user: with
+// BuriedAt set the user was deleted then (forget them, and drop every
+// event ingested before it from now on); without it, reload the user from
+// the stores and store their recomputed profile (an event was deleted).
+// The reply is a *userReset.
+type resetUser struct {
+	User     domain.UserID
+	BuriedAt time.Time
+}
+
+func (m *resetUser) user() domain.UserID { return m.User }
+
+// userReset answers resetUser.
+type userReset struct{ Err error }
 
 // recommended answers recommend.
 type recommended struct {

@@ -16,15 +16,22 @@ import (
 // user in the cache trust is served here, in the caller's goroutine; every
 // other request goes to the user's actor, which walks the tiers.
 func (s *System) Recommend(ctx context.Context, user domain.UserID, n int) (domain.Served, error) {
+	return s.RecommendFiltered(ctx, user, n, domain.Filter{})
+}
+
+// RecommendFiltered is Recommend narrowed by f. A filtered request always
+// goes to the user's actor: the walk decides there whether the cached
+// list has enough items that pass (it never caches a filtered list).
+func (s *System) RecommendFiltered(ctx context.Context, user domain.UserID, n int, f domain.Filter) (domain.Served, error) {
 	cacheFailed := false
-	if e := s.env.trust.entry(user); e != nil {
+	if e := s.env.trust.entry(user); e != nil && f.Empty() {
 		sv, err := s.env.serveCached(ctx, user, n, e)
 		if err == nil {
 			return sv, nil
 		}
 		cacheFailed = !errors.Is(err, ports.ErrNotFound)
 	}
-	res, err := s.request(ctx, &recommend{User: user, N: n, CacheFailed: cacheFailed})
+	res, err := s.request(ctx, &recommend{User: user, N: n, CacheFailed: cacheFailed, Filter: f})
 	if err != nil {
 		return domain.Served{}, err
 	}
@@ -40,10 +47,11 @@ func (s *System) Recommend(ctx context.Context, user domain.UserID, n int) (doma
 //
 // The user's seen movies are owned by the actor and not consulted: the
 // cache trust guarantees every cached list was written after the last
-// invalidation for a stored event (see cacheTrust).
+// invalidation for a stored event (see cacheTrust). Unservable movies are
+// left out here, from the near copy as from the cache.
 func (e *env) serveCached(ctx context.Context, user domain.UserID, n int, entry *trustEntry) (domain.Served, error) {
 	start := e.Now()
-	list, ok := entry.nearList(n, start)
+	list, ok := entry.nearList(n, start, e.walker.Unservable.Set())
 	if !ok || !e.walker.current(list) {
 		var err error
 		if list, err = e.fromCache(ctx, user, n, entry); err != nil {
@@ -72,10 +80,12 @@ func (e *env) fromCache(ctx context.Context, user domain.UserID, n int, entry *t
 		return domain.RecList{}, ports.ErrNotFound // a retired model's list: the actor recomputes it
 	}
 	e.trust.remember(user, entry, list, e.cfg.CacheTTL)
-	if len(list.Items) < n {
+	items, ok := firstUnseen(list.Items, e.walker.Unservable.Set(), n)
+	if !ok {
 		return domain.RecList{}, ports.ErrNotFound
 	}
-	return list.Truncate(n), nil
+	list.Items = items
+	return list, nil
 }
 
 // served builds the record of a list served: a new rec_log_id and the

@@ -38,12 +38,12 @@ type gatedVectors struct {
 	release chan struct{}
 }
 
-func (g *gatedVectors) Nearest(ctx context.Context, version string, q []float32, k int, exclude domain.MovieSet) ([]domain.ScoredMovie, error) {
+func (g *gatedVectors) Search(ctx context.Context, version string, q []float32, k int, f domain.Filter) ([]domain.ScoredMovie, error) {
 	if k > g.limit {
 		close(g.entered)
 		<-g.release
 	}
-	return g.VectorIndex.Nearest(ctx, version, q, k, exclude)
+	return g.VectorIndex.Search(ctx, version, q, k, f)
 }
 
 // TestCacheHitsDoNotWaitForTheUserActor: once a user's actor has

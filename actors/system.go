@@ -50,8 +50,18 @@ func Start(cfg Config, d Deps) (*System, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.Unservable == nil {
+		d.Unservable = NewUnservable(d.Catalog)
+	}
 	cfg = cfg.withDefaults()
 	base, cancel := context.WithCancel(context.Background())
+	{
+		rctx, rcancel := context.WithTimeout(base, 5*time.Second)
+		if err := d.Unservable.Refresh(rctx); err != nil {
+			d.Logger.Warn("hidden and deleted movies not read yet; the watch retries", "err", err)
+		}
+		rcancel()
+	}
 	logger := d.Logger
 	libLogger := logger.With("lib", "protoactor")
 	if cfg.Cluster != nil {
@@ -68,7 +78,7 @@ func Start(cfg Config, d Deps) (*System, error) {
 		walker: &Walker{
 			Cache: d.Cache, Vectors: d.Vectors, Batch: d.Batch, Popular: d.Popular, Catalog: d.Catalog,
 			Metrics: d.Metrics, Logger: d.Logger, Now: d.Now, Serving: d.Models.Version,
-			Depth: cfg.Depth, TierTimeout: cfg.TierTimeout, CacheTTL: cfg.CacheTTL,
+			Depth: cfg.Depth, TierTimeout: cfg.TierTimeout, CacheTTL: cfg.CacheTTL, Unservable: d.Unservable,
 			vectorSlots: make(chan struct{}, cfg.VectorSlots),
 		},
 	}
@@ -98,6 +108,7 @@ func Start(cfg Config, d Deps) (*System, error) {
 	}
 	s := &System{as: as, env: e, root: root, users: e.users, cancel: cancel, cluster: cl, keeperDone: make(chan struct{})}
 	s.watching.Go(func() { e.Models.Watch(e.base, e.cfg.ModelPoll, e.Logger) })
+	s.watching.Go(func() { e.Unservable.Watch(e.base, e.cfg.UnservablePoll, e.Logger) })
 	if cl != nil && len(e.singletons) > 0 {
 		s.keeperWG.Add(1)
 		go s.keepSingletons(cfg.Cluster.KeepaliveEvery)
@@ -138,6 +149,9 @@ func (d Deps) validate() error {
 	}
 	return nil
 }
+
+// Unservable returns the node's copy of the hidden and deleted movies.
+func (s *System) Unservable() *Unservable { return s.env.Unservable }
 
 // ServingModel returns the version of the model this node serves ("" for
 // none).

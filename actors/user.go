@@ -42,6 +42,14 @@ type userActor struct {
 	// when an update failed): the fold-in after an event then costs no
 	// walk over the history's movie ids.
 	row *als.FoldRow
+	// buriedAt is when the user was deleted (zero: never; from their
+	// tombstone, or the reset that forgot them): events ingested before
+	// it were on their way when the user was deleted, and are dropped.
+	buriedAt time.Time
+	// forgotten means the user was deleted and nothing of theirs stored
+	// since: the actor writes nothing for them, not even a cache
+	// generation, so that what the deletion removed stays removed.
+	forgotten bool
 }
 
 func newUserActor(id domain.UserID, e *env) *userActor { return &userActor{id: id, env: e} }
@@ -66,14 +74,69 @@ func (a *userActor) Receive(c actor.Context) {
 	case *recommend:
 		ctx, cancel := a.env.msgCtx()
 		defer cancel()
-		c.Respond(a.recommend(ctx, m.N, m.CacheFailed))
+		c.Respond(a.recommend(ctx, m.N, m.CacheFailed, m.Filter))
 		a.runAfterReply()
+	case *resetUser:
+		ctx, cancel := a.env.msgCtx()
+		defer cancel()
+		c.Respond(&userReset{Err: a.reset(ctx, m.BuriedAt)})
 	}
+}
+
+// reset forgets the user, deleted at buriedAt, or (buriedAt zero)
+// reloads them from the stores and stores their recomputed profile.
+func (a *userActor) reset(ctx context.Context, buriedAt time.Time) error {
+	a.env.trust.distrust(a.id, a)
+	if !buriedAt.IsZero() {
+		if buriedAt.After(a.buriedAt) {
+			a.buriedAt = buriedAt
+		}
+		a.prefs, a.seen, a.row = domain.NewPreferences(), domain.MovieSet{}, nil
+		a.prof = domain.Profile{UserID: a.id}
+		a.loaded, a.dirty, a.cacheStale, a.foldedFor, a.forgotten = true, false, false, "", true
+		return nil
+	}
+	a.loaded = false
+	if err := a.load(ctx); err != nil {
+		return err
+	}
+	if a.forgotten {
+		return nil
+	}
+	a.dirty = true
+	return a.sync(ctx)
+}
+
+// unburied returns events without those ingested before the user was
+// deleted (all of them when the user never was).
+func (a *userActor) unburied(events []domain.Interaction) []domain.Interaction {
+	if a.buriedAt.IsZero() {
+		return events
+	}
+	kept := make([]domain.Interaction, 0, len(events))
+	for _, ev := range events {
+		if ev.IngestedAt.After(a.buriedAt) {
+			kept = append(kept, ev)
+		}
+	}
+	if n := len(events) - len(kept); n > 0 {
+		a.env.Logger.Debug("dropped events of a deleted user ingested before the deletion", "user_id", a.id, "events", n)
+	}
+	return kept
 }
 
 // load reads the user's history and profile, and repairs the profile if an
 // earlier incarnation stored events but crashed before updating it.
 func (a *userActor) load(ctx context.Context) error {
+	if a.env.Tombstones != nil {
+		at, err := a.env.Tombstones.Buried(ctx, a.id)
+		switch {
+		case err == nil:
+			a.buriedAt = at
+		case !errors.Is(err, ports.ErrNotFound):
+			return fmt.Errorf("tombstone: %w", err)
+		}
+	}
 	hist, err := a.env.Log.UserHistory(ctx, a.id)
 	if err != nil {
 		return fmt.Errorf("history: %w", err)
@@ -98,6 +161,12 @@ func (a *userActor) load(ctx context.Context) error {
 		a.seen[ev.MovieID] = struct{}{}
 	}
 	a.prof, a.loaded, a.foldedFor, a.cacheStale = prof, true, prof.ModelVersion, true
+	// A deleted user with nothing stored since: nothing to write, the
+	// cache included (whose invalidation would make a key of them again).
+	a.forgotten = !a.buriedAt.IsZero() && a.prefs.Events == 0
+	if a.forgotten {
+		a.cacheStale = false
+	}
 	if prof.InteractionCount != a.prefs.Events {
 		a.dirty = true
 		return a.sync(ctx)
@@ -112,6 +181,9 @@ func (a *userActor) apply(ctx context.Context, c actor.Context, events []domain.
 		if err := a.load(ctx); err != nil {
 			return &applied{Err: err}
 		}
+	}
+	if events = a.unburied(events); len(events) == 0 {
+		return &applied{}
 	}
 	// Out of the cache trust while events are being stored: from the moment
 	// an event can be read back until the cache is invalidated, a request
@@ -131,7 +203,7 @@ func (a *userActor) apply(ctx context.Context, c actor.Context, events []domain.
 		}
 		res.Inserted++
 		stored = append(stored, ev)
-		a.dirty = true
+		a.dirty, a.forgotten = true, false
 		a.prefs.Add(ev)
 		a.seen[ev.MovieID] = struct{}{}
 		if a.row != nil && a.row.Set(ev.MovieID, a.prefs.Weights[ev.MovieID]) != nil {
@@ -194,7 +266,7 @@ func (a *userActor) recordFreshness(c actor.Context, evs []domain.Interaction) {
 		}
 		d := now.Sub(ev.IngestedAt)
 		a.env.Metrics.Freshness.Observe(d.Seconds())
-		samples = append(samples, domain.FreshnessSample{At: now, EventID: ev.EventID, Delay: d})
+		samples = append(samples, domain.FreshnessSample{At: now, EventID: ev.EventID, Delay: d, UserID: a.id})
 	}
 	if len(samples) > 0 {
 		c.Send(a.env.analytics, &freshness{samples: samples})
@@ -287,7 +359,7 @@ func (a *userActor) foldIn(sm *ServingModel) ([]float32, string) {
 // lists, and dropping every user's cache at once would stampede the tiers.
 func (a *userActor) vector(ctx context.Context) ([]float32, string) {
 	sm := a.env.Models.Current()
-	if sm == nil {
+	if sm == nil || a.forgotten {
 		return nil, ""
 	}
 	if a.foldedFor != sm.Model.Version {
@@ -306,9 +378,9 @@ func versionOf(sm *ServingModel) string {
 	return sm.Model.Version
 }
 
-// recommend serves n movies; cacheFailed skips the cache (the caller's
-// read of it just failed).
-func (a *userActor) recommend(ctx context.Context, n int, cacheFailed bool) *recommended {
+// recommend serves n movies that pass f; cacheFailed skips the cache (the
+// caller's read of it just failed).
+func (a *userActor) recommend(ctx context.Context, n int, cacheFailed bool, f domain.Filter) *recommended {
 	start := a.env.Now()
 	if !a.loaded {
 		if err := a.load(ctx); err != nil {
@@ -317,7 +389,7 @@ func (a *userActor) recommend(ctx context.Context, n int, cacheFailed bool) *rec
 			// reachable (a cached list, popular in memory at worst) rather
 			// than not at all, and load again on the next message.
 			a.env.Logger.Warn("serving without the user's history", "user_id", a.id, "err", err)
-			return a.serve(ctx, n, start, WalkRequest{User: a.id, N: n, SkipCache: cacheFailed})
+			return a.serve(ctx, n, start, WalkRequest{User: a.id, N: n, SkipCache: cacheFailed, Filter: f})
 		}
 	}
 	vec, version := a.vector(ctx)
@@ -325,9 +397,10 @@ func (a *userActor) recommend(ctx context.Context, n int, cacheFailed bool) *rec
 		a.invalidate(ctx)
 	}
 	return a.serve(ctx, n, start, WalkRequest{
-		User: a.id, N: n, Seen: a.seen, Vector: vec, ModelVersion: version, SkipCache: a.cacheStale || cacheFailed,
+		User: a.id, N: n, Seen: a.seen, Vector: vec, ModelVersion: version, SkipCache: a.cacheStale || cacheFailed || a.forgotten,
 		Cached: func(l domain.RecList) { a.env.trust.rememberOwn(a.id, a, l, a.env.cfg.CacheTTL) },
-		Later:  func(f func()) { a.afterReply = append(a.afterReply, f) },
+		Later:  func(put func()) { a.afterReply = append(a.afterReply, put) },
+		Filter: f,
 	})
 }
 

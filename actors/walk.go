@@ -39,6 +39,9 @@ type Walker struct {
 	// CacheTTL is how long a computed list stays cached (events invalidate
 	// it sooner).
 	CacheTTL time.Duration
+	// Unservable, when set, is the node's copy of the hidden and deleted
+	// movies: no tier serves one, whatever list it comes from.
+	Unservable *Unservable
 	// vectorSlots bounds the vector searches in flight (nil: unbounded).
 	vectorSlots chan struct{}
 }
@@ -75,14 +78,20 @@ type WalkRequest struct {
 	// answered, so the request does not wait for the write (and the
 	// actor's next message still finds it done).
 	Later func(func())
+	// Filter is the client's: a filtered request reads the cache only if
+	// enough of the cached list passes, never writes it, and each tier
+	// that comes back short of N after filtering gives way to the next.
+	Filter domain.Filter
 }
 
-// Walk returns the list (at most req.N items, none seen) and the tier that
-// answered it.
+// Walk returns the list (at most req.N items, none seen, none unservable,
+// all passing req.Filter) and the tier that answered it.
 func (w *Walker) Walk(ctx context.Context, req WalkRequest) (domain.RecList, domain.Tier, error) {
+	ex := w.excluded(req)
+	filtered := !req.Filter.Empty()
 	gen, cacheOK := uint64(0), !req.SkipCache
 	if cacheOK {
-		if list, g, err := w.fromCache(ctx, req); err == nil {
+		if list, g, err := w.fromCache(ctx, req, ex); err == nil {
 			return list.Truncate(req.N), domain.TierCache, nil
 		} else if errors.Is(err, ports.ErrNotFound) {
 			gen = g
@@ -96,18 +105,18 @@ func (w *Walker) Walk(ctx context.Context, req WalkRequest) (domain.RecList, dom
 		if tier == domain.TierBatch && req.SkipBatch {
 			continue
 		}
-		list, err := w.compute(ctx, tier, req)
+		list, err := w.compute(ctx, tier, req, ex)
 		switch {
 		case errors.Is(err, ports.ErrNotFound):
 			continue
 		case err != nil:
 			w.skip(ctx, tier, req.User, err)
 			continue
-		case len(list.Items) == 0:
+		case len(list.Items) == 0, filtered && len(list.Items) < req.N:
 			continue
 		}
 		w.enrich(ctx, &list)
-		if cacheOK {
+		if cacheOK && !filtered {
 			put := func() { w.put(ctx, req, gen, list) }
 			if req.Later != nil {
 				req.Later(put)
@@ -120,7 +129,7 @@ func (w *Walker) Walk(ctx context.Context, req WalkRequest) (domain.RecList, dom
 
 	tctx, cancel := context.WithTimeout(ctx, w.TierTimeout)
 	defer cancel()
-	items, err := w.Popular.Top(tctx, req.N, req.Seen, w.Now())
+	items, err := TopFiltered(tctx, w.Popular, w.Catalog, req.N, req.Filter, ex, w.Now())
 	if err != nil {
 		w.Metrics.TierErrors.WithLabelValues(string(domain.TierPopular)).Inc()
 		return domain.RecList{}, "", err
@@ -149,9 +158,10 @@ func (w *Walker) cached(ctx context.Context, user domain.UserID) (domain.RecList
 	return w.Cache.Get(tctx, user)
 }
 
-// fromCache returns a cached list with enough unseen items, or ErrNotFound
-// and the generation to cache under.
-func (w *Walker) fromCache(ctx context.Context, req WalkRequest) (domain.RecList, uint64, error) {
+// fromCache returns a cached list with enough items to serve (none in
+// ex, all passing the request's genre filter), or ErrNotFound and the
+// generation to cache under.
+func (w *Walker) fromCache(ctx context.Context, req WalkRequest, ex domain.MovieSet) (domain.RecList, uint64, error) {
 	list, gen, err := w.cached(ctx, req.User)
 	if err != nil {
 		return list, gen, err
@@ -161,8 +171,15 @@ func (w *Walker) fromCache(ctx context.Context, req WalkRequest) (domain.RecList
 	}
 	// Cached lists are written after invalidation of every event the actor
 	// applied, so they never hold seen movies; filtering again is cheap
-	// insurance against a list written by an older node.
-	items, ok := firstUnseen(list.Items, req.Seen, req.N)
+	// insurance against a list written by an older node, and it is what
+	// takes out movies hidden since the list was cached.
+	items, ok := firstUnseen(list.Items, ex, req.N)
+	if req.Filter.ByGenre() {
+		if items, err = w.ofGenres(ctx, list.Items, ex, req.Filter, req.N); err != nil {
+			return domain.RecList{}, gen, err
+		}
+		ok = len(items) == req.N
+	}
 	if !ok {
 		return domain.RecList{}, gen, ports.ErrNotFound
 	}
@@ -195,12 +212,16 @@ func firstUnseen(items []domain.ScoredMovie, seen domain.MovieSet, n int) ([]dom
 	return out, len(out) == n
 }
 
-// compute runs the vector or batch tier; ErrNotFound means the tier does
-// not apply to this user.
-func (w *Walker) compute(ctx context.Context, tier domain.Tier, req WalkRequest) (domain.RecList, error) {
+// compute runs the vector or batch tier, leaving out ex and what the
+// request's filter does; ErrNotFound means the tier does not apply to
+// this user.
+func (w *Walker) compute(ctx context.Context, tier domain.Tier, req WalkRequest, ex domain.MovieSet) (domain.RecList, error) {
 	tctx, cancel := context.WithTimeout(ctx, w.TierTimeout)
 	defer cancel()
 	depth := max(w.Depth, req.N)
+	if !req.Filter.Empty() {
+		depth = req.N // never cached: nothing deeper is needed
+	}
 	switch tier {
 	case domain.TierVector:
 		if req.Vector == nil {
@@ -214,7 +235,7 @@ func (w *Walker) compute(ctx context.Context, tier domain.Tier, req WalkRequest)
 				return domain.RecList{}, fmt.Errorf("vector tier: %w", ErrTierBusy)
 			}
 		}
-		items, err := w.Vectors.Nearest(tctx, req.ModelVersion, req.Vector, depth, req.Seen)
+		items, err := w.Vectors.Search(tctx, req.ModelVersion, req.Vector, depth, domain.Filter{Genres: req.Filter.Genres, Exclude: ex})
 		if err != nil {
 			return domain.RecList{}, err
 		}
@@ -228,7 +249,11 @@ func (w *Walker) compute(ctx context.Context, tier domain.Tier, req WalkRequest)
 			return domain.RecList{}, ports.ErrNotFound // precomputed by a model no longer served
 		}
 		list.Tier = tier
-		return list.Without(req.Seen), nil
+		if req.Filter.ByGenre() {
+			list.Items, err = w.ofGenres(tctx, list.Items, ex, req.Filter, len(list.Items))
+			return list, err
+		}
+		return list.Without(ex), nil
 	}
 }
 

@@ -27,10 +27,15 @@ func (failingCache) Put(context.Context, domain.UserID, uint64, domain.RecList, 
 	return errDown
 }
 func (failingCache) Invalidate(context.Context, domain.UserID) error { return errDown }
+func (failingCache) Forget(context.Context, domain.UserID) error     { return errDown }
 
 type failingVectors struct{ ports.VectorIndex }
 
 func (failingVectors) Nearest(context.Context, string, []float32, int, domain.MovieSet) ([]domain.ScoredMovie, error) {
+	return nil, errDown
+}
+
+func (failingVectors) Search(context.Context, string, []float32, int, domain.Filter) ([]domain.ScoredMovie, error) {
 	return nil, errDown
 }
 
@@ -40,6 +45,7 @@ func (failingBatch) Get(context.Context, domain.UserID) (domain.RecList, error) 
 	return domain.RecList{}, errDown
 }
 func (failingBatch) PutAll(context.Context, string, []ports.BatchList) error { return errDown }
+func (failingBatch) Delete(context.Context, domain.UserID) error             { return errDown }
 
 type failingPopular struct{}
 

@@ -104,6 +104,19 @@ func Requirement(scope Scope) []map[string][]string {
 	}
 }
 
+// RequirementAny is the security requirement of an operation that a key
+// holding any one of scopes may call: one alternative per scope and
+// scheme (OpenAPI ORs the alternatives of a requirement).
+func RequirementAny(scopes ...Scope) []map[string][]string {
+	var out []map[string][]string
+	for _, scheme := range []string{SchemeBearer, SchemeAPIKey} {
+		for _, s := range scopes {
+			out = append(out, map[string][]string{scheme: s.Names()})
+		}
+	}
+	return out
+}
+
 // Public is the security requirement of an operation anyone may call: an
 // empty list, which overrides the document's default requirement.
 func Public() []map[string][]string { return []map[string][]string{} }

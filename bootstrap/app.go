@@ -144,6 +144,7 @@ func (a *App) start(ctx context.Context) error {
 		Batch: a.Stores.Batch, Popular: popular, Catalog: titles, Analytics: a.Stores.Analytics,
 		Models: models, Consumer: consumer, Metrics: a.Metrics, Logger: a.Logger,
 		Training: NewPipeline(cfg, a.Stores, a.Logger), Archive: a.Stores.Archive, Ledger: a.Stores.Ledger,
+		Tombstones: a.Stores.Tombstones,
 	})
 	if err != nil {
 		return err
@@ -211,7 +212,9 @@ func (a *App) listen(pub *kafka.Publisher) error {
 			Models: a.Stores.Models, Now: time.Now},
 		Publisher: pub, Recommender: a.System, Sessions: a.System, Catalog: a.Stores.Catalog, Popular: a.Stores.Popular,
 		History: a.Stores.Log, Trainer: a.System, Archiver: a.System, Models: a.Stores.Models, Metrics: a.Metrics, Weights: a.Config.Weights,
-		Promoter:            training.Promoter{Models: a.Stores.Models, Vectors: a.Stores.Vectors},
+		Promoter: training.Promoter{Models: a.Stores.Models, Vectors: a.Stores.Vectors},
+		Vectors:  a.Stores.Vectors, Serving: a.System.ServingModel, Unservable: a.System.Unservable(), Ledger: a.Stores.Ledger,
+		Eraser:              a.System,
 		Logger:              a.Logger.With("component", "http"),
 		AcceptUnknownMovies: a.Config.AcceptUnknownMovies,
 		// Ready when the event stream and the database answer; the cache

@@ -28,7 +28,9 @@ type Stores struct {
 	Analytics ports.AnalyticsSink
 	Reports   ports.AnalyticsQuery // the same store as Analytics, read side
 	Models    ports.ModelStore
-	Archive   ports.Archive
+	// Tombstones are the deleted users (the right to be forgotten).
+	Tombstones ports.Tombstones
+	Archive    ports.Archive
 	// Ledger is the archiving side of the interaction log (its adapter
 	// keeps the manifest and the archived totals).
 	Ledger ports.ArchiveLedger
@@ -62,6 +64,7 @@ func OpenStores(ctx context.Context, cfg Config, logger *slog.Logger) (s Stores,
 		closers = append(closers, db.Close)
 		s.Log, s.Profiles, s.Vectors, s.Batch = db.Interactions(), db.Profiles(), db.Vectors(), db.Batch()
 		s.Popular, s.Catalog, s.Analytics, s.Reports, s.Models = db.Popular(), db.Catalog(), db.Analytics(), db.Analytics(), db.Models()
+		s.Tombstones = db.Tombstones()
 		// Without the database nothing is stored: not ready.
 		s.Checks = append(s.Checks, openapi.Check{Name: "database", Required: true, Ping: db.Pool().Ping})
 		logger.Info("using PostgreSQL", "schema", db.Schema(), "pgvector", db.VectorVersion())
@@ -136,9 +139,11 @@ func openArchive(cfg Config, logger *slog.Logger) (ports.Archive, *openapi.Check
 // memoryStores returns the in-memory adapter of every port.
 func memoryStores(cfg Config) Stores {
 	a, models := memory.NewAnalytics(), memory.NewModelStore()
+	popular := memory.NewPopularStore(cfg.Popularity)
+	catalog := memory.NewCatalog().UsePopularity(popular)
 	return Stores{
 		Log: memory.NewInteractionLog(), Profiles: memory.NewProfileStore(models), Cache: memory.NewCache(nil),
-		Vectors: memory.NewVectorIndex(), Batch: memory.NewBatchStore(), Popular: memory.NewPopularStore(cfg.Popularity),
-		Catalog: memory.NewCatalog(), Analytics: a, Reports: a, Models: models,
+		Vectors: memory.NewVectorIndex().UseCatalog(catalog), Batch: memory.NewBatchStore(), Popular: popular,
+		Catalog: catalog, Analytics: a, Reports: a, Models: models, Tombstones: memory.NewTombstones(),
 	}
 }

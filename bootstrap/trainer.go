@@ -20,10 +20,11 @@ func NewPipeline(cfg Config, s Stores, log *slog.Logger) *training.Pipeline {
 			Params: p, Tune: cfg.TrainTune, TuneTrials: cfg.TrainTuneTrials, TuneBudget: cfg.TrainTuneBudget, MinGain: cfg.TrainGate,
 			Prune: true, KeepCandidates: cfg.ModelKeepCandidates,
 		},
-		Sources: trainingSources(s),
-		Sinks:   training.Sinks{Vectors: s.Vectors, Batch: s.Batch, Models: s.Models, Profiles: s.Profiles},
-		Log:     log,
-		Now:     time.Now,
+		Sources:    trainingSources(s),
+		Sinks:      training.Sinks{Vectors: s.Vectors, Batch: s.Batch, Models: s.Models, Profiles: s.Profiles},
+		Tombstones: s.Tombstones,
+		Log:        log,
+		Now:        time.Now,
 	}
 }
 

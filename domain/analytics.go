@@ -142,6 +142,9 @@ type FreshnessSample struct {
 	At      time.Time     `json:"at"`
 	EventID string        `json:"event_id"`
 	Delay   time.Duration `json:"delay"`
+	// UserID is the event's user, so that deleting the user deletes the
+	// sample whatever became of the event.
+	UserID UserID `json:"user_id,omitempty"`
 }
 
 // SummaryQuery selects the window of a summary.

@@ -19,6 +19,9 @@ type Movie struct {
 	Title  string   `json:"title"`
 	Year   int      `json:"year,omitempty"`
 	Genres []string `json:"genres,omitempty"`
+	// Hidden movies stay in the catalog but are never served (see
+	// Catalog.SetHidden); a catalog write of the other fields keeps it.
+	Hidden bool `json:"hidden,omitempty"`
 }
 
 // Validate reports every problem of m, naming JSON fields.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/marquee-recsys/marquee/actors"
 	"github.com/marquee-recsys/marquee/auth"
 	"github.com/marquee-recsys/marquee/domain"
 	"github.com/marquee-recsys/marquee/ports"
@@ -24,7 +25,7 @@ import (
 
 // Recommender answers recommendation requests (the actor system).
 type Recommender interface {
-	Recommend(ctx context.Context, user domain.UserID, n int) (domain.Served, error)
+	RecommendFiltered(ctx context.Context, user domain.UserID, n int, f domain.Filter) (domain.Served, error)
 }
 
 // Deps is what the handlers need. Register documents the operations even
@@ -41,7 +42,21 @@ type Deps struct {
 	Promoter    Promoter
 	Reporter    Reporter
 	Archiver    Archiver
-	Metrics     *telemetry.Metrics
+	// Vectors answers similar movies by the item factors of the model
+	// Serving names ("" for none: similar movies come from the catalog's
+	// metadata).
+	Vectors ports.VectorIndex
+	Serving func() string
+	// Unservable is the node's copy of the hidden and deleted movies,
+	// left out of every list served here (none when nil); the catalog
+	// changes made here refresh it at once.
+	Unservable *actors.Unservable
+	// Ledger gives the archived part of a user's history, for the movies
+	// a user saw (similar movies for a user); nil: the hot table only.
+	Ledger ports.ArchiveLedger
+	// Eraser deletes users and events (nil: not on this node).
+	Eraser  Eraser
+	Metrics *telemetry.Metrics
 	// Logger receives the cause of every 5xx answer, at error level under
 	// the answer's correlation id (discarded when nil).
 	Logger  *slog.Logger
@@ -75,7 +90,8 @@ func Config() huma.Config {
 		"`rec_log_id`; send it back with the events the list led to, and Marquee measures click-through.\n\n" +
 		"Every operation but the health probes needs an API key, sent as `Authorization: Bearer <key>` " +
 		"(or `X-API-Key: <key>`), holding the scope the operation lists: `ingest` to send events, `read` for " +
-		"recommendations, the catalog, histories and analytics, `admin` to change the catalog, train and archive. " +
+		"recommendations, the catalog, histories and analytics, `admin` to change the catalog, delete users, train and archive " +
+		"(deleting one event of a user takes `ingest` or `admin`). " +
 		"Without a valid key the answer is 401, with a key that lacks the scope 403. Requests are rate-limited " +
 		"per key (per client address without one): past the limit the answer is 429 with Retry-After. " +
 		"(A node started without keys in its embedded development mode is open, and says so when it starts.)\n\n" +
@@ -86,7 +102,7 @@ func Config() huma.Config {
 	cfg.Info.License = &huma.License{Name: "Apache-2.0", URL: "https://www.apache.org/licenses/LICENSE-2.0"}
 	cfg.Tags = []*huma.Tag{
 		{Name: "events", Description: "Interactions between users and movies."},
-		{Name: "recommendations", Description: "Lists of movies for a user, and popular movies."},
+		{Name: "recommendations", Description: "Lists of movies for a user, popular and newest movies, and movies similar to a movie."},
 		{Name: "catalog", Description: "The movie catalog."},
 		{Name: "users", Description: "What Marquee knows about a user."},
 		{Name: "health", Description: "Liveness and readiness probes."},
@@ -125,7 +141,10 @@ func Register(api huma.API, d Deps) {
 	registerRecommendations(api, d)
 	registerSession(api, d)
 	registerMovies(api, d)
+	registerCatalogServing(api, d)
+	registerSimilar(api, d)
 	registerUsers(api, d)
+	registerErase(api, d)
 	registerHealth(api, d)
 	registerAdmin(api, d)
 	registerAnalytics(api, d)

@@ -22,6 +22,7 @@ type Movie struct {
 	Title  string   `json:"title" minLength:"1" maxLength:"500" example:"Interstellar"`
 	Year   int      `json:"year,omitempty" minimum:"1870" maximum:"2200" example:"2014"`
 	Genres []string `json:"genres,omitempty" maxItems:"20" example:"[\"Sci-Fi\",\"Drama\"]"`
+	Hidden bool     `json:"hidden,omitempty" readOnly:"true" doc:"Hidden from every list (PATCH /api/movies/{id}); writes of the other fields keep it."`
 }
 
 // MovieFields is a movie without its id (the id is in the path).
@@ -75,7 +76,8 @@ func registerMovies(api huma.API, d Deps) {
 	huma.Register(api, huma.Operation{
 		OperationID: "put-movie", Method: http.MethodPut, Path: "/api/movies/{id}", Security: auth.Requirement(auth.ScopeAdmin),
 		Summary: "Create or replace a movie",
-		Description: "Stores the movie under the id in the path, replacing every field of an existing one. " +
+		Description: "Stores the movie under the id in the path, replacing every field of an existing one but hidden, which only PATCH changes; " +
+			"a movie deleted before is in the catalog, and served, again. " +
 			"The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). " +
 			"Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), " +
 			"and titles in recommendation lists come from here.",
@@ -93,7 +95,14 @@ func registerMovies(api huma.API, d Deps) {
 		if err := d.Catalog.Put(ctx, m); err != nil {
 			return nil, d.serverError(ctx, "catalog unavailable", err)
 		}
-		return &movieOutput{Body: fromMovie(m)}, nil
+		// As stored: a hidden movie stays hidden, and one deleted before
+		// is servable again.
+		stored, err := d.Catalog.Get(ctx, m.ID)
+		if err != nil {
+			return nil, d.serverError(ctx, "catalog unavailable", err)
+		}
+		d.refreshUnservable(ctx)
+		return &movieOutput{Body: fromMovie(stored)}, nil
 	})
 	problemExamples(api, http.MethodPut, "/api/movies/{id}",
 		exampleProblem(http.StatusUnprocessableEntity, "validation failed",
@@ -144,6 +153,7 @@ func registerMovies(api huma.API, d Deps) {
 		if err := d.Catalog.Put(ctx, movies...); err != nil {
 			return nil, d.serverError(ctx, "catalog unavailable", err)
 		}
+		d.refreshUnservable(ctx)
 		out := &bulkMoviesOutput{}
 		out.Body.Upserted = len(movies)
 		return out, nil
@@ -181,5 +191,5 @@ func registerMovies(api huma.API, d Deps) {
 }
 
 func fromMovie(m domain.Movie) Movie {
-	return Movie{ID: string(m.ID), Title: m.Title, Year: m.Year, Genres: m.Genres}
+	return Movie{ID: string(m.ID), Title: m.Title, Year: m.Year, Genres: m.Genres, Hidden: m.Hidden}
 }

@@ -35,6 +35,7 @@ type Recommendations struct {
 type recommendationsInput struct {
 	UserID string `query:"user_id" required:"true" minLength:"1" maxLength:"128" pattern:"^[A-Za-z0-9_.:@-]{1,128}$" example:"user_123" doc:"The user to recommend for."`
 	N      int    `query:"n" minimum:"1" maximum:"100" default:"10" example:"10" doc:"How many movies (1 to 100)."`
+	Filtered
 }
 
 type recommendationsOutput struct {
@@ -49,6 +50,7 @@ type PopularList struct {
 
 type popularInput struct {
 	N int `query:"n" minimum:"1" maximum:"100" default:"10" example:"10" doc:"How many movies (1 to 100)."`
+	Filtered
 }
 
 type popularOutput struct {
@@ -64,8 +66,11 @@ func registerRecommendations(api huma.API, d Deps) {
 		Summary:     "Recommend movies for a user",
 		Description: "Walks four tiers and answers from the first that can: the cache, the user's real-time " +
 			"preference vector (nearest movies by inner product), the list precomputed by the last training, " +
-			"and time-decayed popular movies. Movies the user has interacted with are never recommended. " +
-			"A failing tier is skipped; 503 only when none can answer.",
+			"and time-decayed popular movies. Movies the user has interacted with are never recommended, nor are hidden or deleted ones. " +
+			"A failing tier is skipped; 503 only when none can answer.\n\n" +
+			"With genre or exclude the list holds n movies that pass whenever the tiers have them: each tier filters, and one that comes up " +
+			"short gives way to the next (the vector search keeps walking its index until n pass). A filtered list is never cached; " +
+			"it is served from the cache only when n items of the cached list pass.",
 		Tags:      []string{"recommendations"},
 		Errors:    []int{http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
 		Responses: success(http.StatusOK, "The list, the tier that served it, and its rec_log_id.", exampleRecommendations()),
@@ -74,7 +79,7 @@ func registerRecommendations(api huma.API, d Deps) {
 		if err != nil {
 			return nil, huma.Error422UnprocessableEntity("invalid user_id", fieldDetails("query", err)...)
 		}
-		s, err := d.Recommender.Recommend(ctx, user, in.N)
+		s, err := d.Recommender.RecommendFiltered(ctx, user, in.N, in.filter)
 		if err != nil {
 			return nil, d.serverError(ctx, "no tier could answer", err)
 		}
@@ -85,7 +90,7 @@ func registerRecommendations(api huma.API, d Deps) {
 	})
 	problemExamples(api, http.MethodGet, "/api/recommendations",
 		exampleProblem(http.StatusUnprocessableEntity, "validation failed",
-			&huma.ErrorDetail{Location: "query.user_id", Message: "required query parameter is missing", Value: ""}),
+			&huma.ErrorDetail{Location: "query.genre", Message: "each genre must be 1 to 50 bytes", Value: ""}),
 		exampleServerProblem(http.StatusServiceUnavailable, "no tier could answer"))
 
 	huma.Register(api, huma.Operation{
@@ -95,13 +100,14 @@ func registerRecommendations(api huma.API, d Deps) {
 		Path:        "/api/popular",
 		Summary:     "Popular movies",
 		Description: "Movies ranked by time-decayed interest (each event's weight halves every week by default), " +
-			"for everyone: unlike a user's recommendations, nothing is excluded.",
+			"for everyone: unlike a user's recommendations, nothing the user saw is excluded; hidden and deleted movies never appear. " +
+			"With genre, the ranking is read deeper until n movies of those genres are found.",
 		Tags:      []string{"recommendations"},
 		Errors:    []int{http.StatusUnprocessableEntity, http.StatusServiceUnavailable},
 		Responses: success(http.StatusOK, "The most popular movies, best first.", PopularList{Items: exampleItems, GeneratedAt: exampleTime}),
 	}, func(ctx context.Context, in *popularInput) (*popularOutput, error) {
 		now := d.Now()
-		top, err := d.Popular.Top(ctx, in.N, nil, now)
+		top, err := d.popularFiltered(ctx, in.N, in.filter)
 		if err != nil {
 			return nil, d.serverError(ctx, "popular movies unavailable", err)
 		}

@@ -18,6 +18,13 @@ type AnalyticsSink interface {
 	RecordFeedback(ctx context.Context, fb ...domain.Feedback) error
 	// RecordFreshness stores event-to-vector delays.
 	RecordFreshness(ctx context.Context, samples ...domain.FreshnessSample) error
+	// ForgetUser deletes every served list, feedback record and freshness
+	// sample of the user, and the feedback and freshness samples of
+	// eventIDs (the user's events: samples stored before they named their
+	// user name only the event).
+	ForgetUser(ctx context.Context, user domain.UserID, eventIDs []string) error
+	// ForgetEvents deletes the feedback and freshness samples of eventIDs.
+	ForgetEvents(ctx context.Context, eventIDs []string) error
 }
 
 // AnalyticsQuery aggregates what the sink stored.

@@ -61,9 +61,11 @@ const (
 	AllFields = FieldEventID | FieldUserID | FieldMovieID | FieldType | FieldValue |
 		FieldWeight | FieldTime | FieldRecLogID | FieldIngestedAt
 	// TrainingFields is what the training loader reads: who, what, how
-	// much and when. Weights are stored as computed at ingest, so the type
-	// and value are not needed to rebuild the matrix.
-	TrainingFields = FieldEventID | FieldUserID | FieldMovieID | FieldWeight | FieldTime
+	// much and when, and when it was ingested (an event of a deleted user
+	// ingested before the deletion is skipped). Weights are stored as
+	// computed at ingest, so the type and value are not needed to rebuild
+	// the matrix.
+	TrainingFields = FieldEventID | FieldUserID | FieldMovieID | FieldWeight | FieldTime | FieldIngestedAt
 )
 
 // Has reports whether f selects every field of g (a zero f selects all).
@@ -160,6 +162,23 @@ type ArchiveLedger interface {
 	// is always ArchivedTotals plus InteractionLog.UserHistory: the seen
 	// set and the exact fold-in never lose what was archived.
 	ArchivedTotals(ctx context.Context, user domain.UserID) ([]domain.MovieTotal, error)
+
+	// Replace swaps the committed file old for its rewrite, atomically:
+	// old leaves the manifest and becomes retired (Retired lists it until
+	// Purged: its object is still in storage, counted by nothing), the
+	// rewrite (none when its Key is empty: every row was removed) enters,
+	// and the removed rows are taken off their users' archived totals
+	// (a total left with no event goes). If old is no longer in the
+	// manifest (another rewrite replaced it first) nothing changes and
+	// the error wraps ErrConflict.
+	Replace(ctx context.Context, old string, rewrite ArchiveFile, removed []domain.Interaction) error
+	// Retired returns the keys of files taken out of the manifest by
+	// Replace whose objects may still be in storage.
+	Retired(ctx context.Context) ([]string, error)
+	// Purged records that a retired file's object is deleted.
+	Purged(ctx context.Context, key string) error
+	// ForgetTotals deletes the user's archived totals.
+	ForgetTotals(ctx context.Context, user domain.UserID) error
 }
 
 // ObjectStore is blob storage under slash-separated keys (S3, MinIO, a

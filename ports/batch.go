@@ -20,4 +20,6 @@ type BatchStore interface {
 	// PutAll replaces the lists of every user in lists with the new ones
 	// of model version; users absent from lists keep their old list.
 	PutAll(ctx context.Context, version string, lists []BatchList) error
+	// Delete deletes the user's list; a user without one is not an error.
+	Delete(ctx context.Context, user domain.UserID) error
 }

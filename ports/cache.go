@@ -22,4 +22,8 @@ type RecommendationCache interface {
 	Put(ctx context.Context, user domain.UserID, gen uint64, list domain.RecList, ttl time.Duration) error
 	// Invalidate drops the user's cached list in O(1) by moving to a new generation.
 	Invalidate(ctx context.Context, user domain.UserID) error
+	// Forget deletes everything cached for the user, the generation
+	// included (a Put under an earlier generation stores nothing after
+	// it); the next Get starts a new generation.
+	Forget(ctx context.Context, user domain.UserID) error
 }

@@ -18,6 +18,12 @@ type InteractionLog interface {
 	// Scan calls fn for every stored interaction, in no particular order,
 	// stopping at the first error.
 	Scan(ctx context.Context, fn func(domain.Interaction) error) error
+	// DeleteUser deletes every stored interaction of the user and returns
+	// their event ids (none: an empty slice, no error).
+	DeleteUser(ctx context.Context, user domain.UserID) ([]string, error)
+	// DeleteEvent deletes the event if it is stored as the user's, and
+	// reports whether it was.
+	DeleteEvent(ctx context.Context, user domain.UserID, eventID string) (bool, error)
 }
 
 // BatchAppender is an InteractionLog that stores several events in one

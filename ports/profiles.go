@@ -20,4 +20,7 @@ type ProfileStore interface {
 	// stored profile has a larger InteractionCount: that one was updated
 	// by events the training did not see, and is newer.
 	PutTrained(ctx context.Context, ps []domain.Profile) error
+	// Delete deletes the user's profile; a user without one is not an
+	// error.
+	Delete(ctx context.Context, user domain.UserID) error
 }

@@ -51,14 +51,25 @@ type Sinks struct {
 	Profiles ports.ProfileStore
 }
 
+// TombstoneRetention is how long a deleted user's tombstone outlives the
+// deletion once it is done (training prunes older ones when it starts):
+// longer than any event of theirs can wait in the event stream (Kafka
+// keeps a topic's records seven days by default) or in a training that
+// loaded them, so that none comes back.
+const TombstoneRetention = 30 * 24 * time.Hour
+
 // Pipeline is the loading, evaluation and publishing around the fitting
 // that the trainer actors do; it implements actors.TrainingPipeline.
 type Pipeline struct {
 	Config  Config
 	Sources []Scanner
 	Sinks   Sinks
-	Log     *slog.Logger
-	Now     func() time.Time
+	// Tombstones are the deleted users, when deletion is on: their events
+	// ingested before the deletion are not loaded, and what a run that
+	// loaded them before they were deleted publishes of them is scrubbed.
+	Tombstones ports.Tombstones
+	Log        *slog.Logger
+	Now        func() time.Time
 }
 
 func (p *Pipeline) cfg() Config {
@@ -84,7 +95,23 @@ func (p *Pipeline) Prepare(ctx context.Context, opts Options, phase func(string)
 	if opts.Tune != nil {
 		cfg.Tune = *opts.Tune
 	}
-	ds, err := Load(ctx, p.Sources...)
+	sources := p.Sources
+	if p.Tombstones != nil {
+		if n, err := p.Tombstones.Prune(ctx, start.Add(-TombstoneRetention)); err != nil {
+			p.Log.Warn("pruning tombstones failed", "err", err)
+		} else if n > 0 {
+			p.Log.Info("tombstones pruned", "users", n)
+		}
+		buried, err := p.Tombstones.All(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("tombstones: %w", err)
+		}
+		sources = make([]Scanner, len(p.Sources))
+		for i, s := range p.Sources {
+			sources[i] = WithoutBuried(s, buried)
+		}
+	}
+	ds, err := Load(ctx, sources...)
 	if err != nil {
 		return nil, err
 	}
@@ -219,11 +246,18 @@ func (p *Pipeline) publish(ctx context.Context, cfg Config, plan *Plan, users *a
 			InteractionCount: ds.UserEvents[u], LastEventAt: ds.UserLast[u], UpdatedAt: now}
 	}
 	p.Log.Info("batch lists computed", "users", len(lists), "depth", cfg.Depth, "seconds", time.Since(start).Seconds())
+	lists, profiles, err = p.unburied(ctx, plan, lists, profiles)
+	if err != nil {
+		return err
+	}
 	if err := p.Sinks.Batch.PutAll(ctx, m.Version, lists); err != nil {
 		return fmt.Errorf("publish %s: batch lists: %w", m.Version, err)
 	}
 	if err := p.Sinks.Profiles.PutTrained(ctx, profiles); err != nil {
 		return fmt.Errorf("publish %s: user vectors: %w", m.Version, err)
+	}
+	if err := p.scrubBuried(ctx, plan); err != nil {
+		return err
 	}
 	if err := p.Sinks.Models.Promote(ctx, m.Version); err != nil {
 		return fmt.Errorf("promote %s: %w", m.Version, err)

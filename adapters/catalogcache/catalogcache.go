@@ -144,3 +144,53 @@ func cloneMovie(m domain.Movie) domain.Movie {
 	m.Genres = slices.Clone(m.Genres)
 	return m
 }
+
+// SetHidden implements ports.Catalog: it writes through and forgets the
+// copy of the movie.
+func (c *Catalog) SetHidden(ctx context.Context, id domain.MovieID, hidden bool) (domain.Movie, error) {
+	m, err := c.inner.SetHidden(ctx, id, hidden)
+	c.forget(id)
+	return m, err
+}
+
+// Delete implements ports.Catalog: it writes through and forgets the copy
+// of the movie.
+func (c *Catalog) Delete(ctx context.Context, id domain.MovieID) error {
+	err := c.inner.Delete(ctx, id)
+	c.forget(id)
+	return err
+}
+
+// Unservable implements ports.Catalog (not cached: the node keeps its own
+// copy, kept up to date by the catalog's announcements).
+func (c *Catalog) Unservable(ctx context.Context) (domain.MovieSet, error) {
+	return c.inner.Unservable(ctx)
+}
+
+// Latest implements ports.Catalog (not cached).
+func (c *Catalog) Latest(ctx context.Context, n int, f domain.Filter) ([]domain.Movie, error) {
+	return c.inner.Latest(ctx, n, f)
+}
+
+// Similar implements ports.Catalog (not cached).
+func (c *Catalog) Similar(ctx context.Context, id domain.MovieID, k int, f domain.Filter) ([]domain.ScoredMovie, error) {
+	return c.inner.Similar(ctx, id, k, f)
+}
+
+// WatchUnservable implements ports.CatalogWatcher when the catalog it
+// wraps does; otherwise it waits for ctx (nothing to tell).
+func (c *Catalog) WatchUnservable(ctx context.Context, fn func()) error {
+	if w, ok := c.inner.(ports.CatalogWatcher); ok {
+		return w.WatchUnservable(ctx, fn)
+	}
+	<-ctx.Done()
+	return nil
+}
+
+var _ ports.CatalogWatcher = (*Catalog)(nil)
+
+func (c *Catalog) forget(id domain.MovieID) {
+	c.mu.Lock()
+	delete(c.movies, id)
+	c.mu.Unlock()
+}

@@ -14,6 +14,10 @@ import (
 
 func TestCatalogContract(t *testing.T) {
 	porttest.Catalog(t, func(*testing.T) ports.Catalog { return New(memory.NewCatalog(), 0) })
+	porttest.CatalogServing(t, func(*testing.T) (ports.Catalog, ports.PopularStore) {
+		pop := memory.NewPopularStore(domain.DefaultPopularity())
+		return New(memory.NewCatalog().UsePopularity(pop), 0), pop
+	})
 }
 
 // countingCatalog counts the reads that reach the catalog.

@@ -19,6 +19,9 @@ type Cache struct {
 	mu    sync.Mutex
 	users map[domain.UserID]*cacheEntry
 	now   func() time.Time
+	// forgotten is the largest generation a forgotten user had: a new
+	// entry starts past it, so no earlier generation comes back.
+	forgotten uint64
 }
 
 type cacheEntry struct {
@@ -42,10 +45,7 @@ func (c *Cache) Get(ctx context.Context, user domain.UserID) (domain.RecList, ui
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := c.users[user]
-	if e == nil {
-		return domain.RecList{}, 0, ports.ErrNotFound
-	}
+	e := c.entry(user)
 	if e.list == nil || !c.now().Before(e.expires) {
 		e.list = nil
 		return domain.RecList{}, e.gen, ports.ErrNotFound
@@ -92,7 +92,7 @@ func (c *Cache) Invalidate(ctx context.Context, user domain.UserID) error {
 func (c *Cache) entry(user domain.UserID) *cacheEntry {
 	e := c.users[user]
 	if e == nil {
-		e = &cacheEntry{}
+		e = &cacheEntry{gen: c.forgotten + 1}
 		c.users[user] = e
 	}
 	return e

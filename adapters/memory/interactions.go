@@ -30,6 +30,8 @@ type InteractionLog struct {
 	manifest map[string]ports.ArchiveFile
 	// totals are the archived interactions, summed per user and movie.
 	totals map[domain.UserID]map[domain.MovieID]*domain.MovieTotal
+	// retired are files Replace took out of the manifest, not yet purged.
+	retired map[string]struct{}
 }
 
 // NewInteractionLog returns an empty log.

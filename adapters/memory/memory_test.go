@@ -42,11 +42,19 @@ func TestProfileStore(t *testing.T) {
 func TestCatalog(t *testing.T) {
 	t.Parallel()
 	porttest.Catalog(t, func(*testing.T) ports.Catalog { return memory.NewCatalog() })
+	porttest.CatalogServing(t, func(*testing.T) (ports.Catalog, ports.PopularStore) {
+		pop := memory.NewPopularStore(domain.DefaultPopularity())
+		return memory.NewCatalog().UsePopularity(pop), pop
+	})
 }
 
 func TestVectorIndex(t *testing.T) {
 	t.Parallel()
 	porttest.VectorIndex(t, func(*testing.T) ports.VectorIndex { return memory.NewVectorIndex() }, 1.0)
+	porttest.VectorSearch(t, func(*testing.T) (ports.VectorIndex, ports.Catalog) {
+		cat := memory.NewCatalog()
+		return memory.NewVectorIndex().UseCatalog(cat), cat
+	}, 1.0)
 }
 
 func TestModelStore(t *testing.T) {
@@ -90,4 +98,9 @@ func TestArchiveLedger(t *testing.T) {
 func TestAnalyticsQuery(t *testing.T) {
 	t.Parallel()
 	porttest.AnalyticsQuery(t, func(*testing.T) porttest.Analytics { return memory.NewAnalytics() })
+}
+
+func TestTombstones(t *testing.T) {
+	t.Parallel()
+	porttest.Tombstones(t, func(*testing.T) ports.Tombstones { return memory.NewTombstones() })
 }

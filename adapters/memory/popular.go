@@ -86,3 +86,13 @@ func (s *PopularStore) Top(ctx context.Context, n int, exclude domain.MovieSet, 
 	}
 	return out, nil
 }
+
+// key returns a movie's popularity key (EmptyPopularityKey for none).
+func (s *PopularStore) key(movie domain.MovieID) float64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if i, ok := s.pos[movie]; ok {
+		return s.order[i].key
+	}
+	return domain.EmptyPopularityKey
+}

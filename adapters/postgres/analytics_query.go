@@ -21,12 +21,17 @@ func (a *Analytics) RecordFreshness(ctx context.Context, samples ...domain.Fresh
 		return nil
 	}
 	at, ids, ms := make([]time.Time, len(samples)), make([]string, len(samples)), make([]float64, len(samples))
+	users := make([]*string, len(samples))
 	for i, s := range samples {
 		at[i], ids[i], ms[i] = s.At, s.EventID, float64(s.Delay)/float64(time.Millisecond)
+		if s.UserID != "" {
+			u := string(s.UserID)
+			users[i] = &u
+		}
 	}
 	_, err := a.pool.Exec(ctx, `
-		INSERT INTO freshness_samples (at, event_id, delay_ms)
-		SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::double precision[])`, at, ids, ms)
+		INSERT INTO freshness_samples (at, event_id, delay_ms, user_id)
+		SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::double precision[], $4::text[])`, at, ids, ms, users)
 	return wrap("record freshness", err)
 }
 

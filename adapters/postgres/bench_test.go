@@ -79,6 +79,58 @@ func BenchmarkNearest(b *testing.B) {
 	}
 }
 
+// BenchmarkSimilar is GET /api/movies/{id}/similar's query: the 10
+// movies nearest a movie by cosine of 20K × 64 item factors (an exact
+// scan), 100 movies excluded (the seen of a user), and the same narrowed
+// to one of ten genres (a join on the catalog); and the vector tier's
+// search narrowed to that genre.
+func BenchmarkSimilar(b *testing.B) {
+	db := openTestDB(b)
+	ctx := context.Background()
+	m := randomModel("bench", 20000, 64, 1)
+	must(b, db.Vectors().PutItemVectors(ctx, m))
+	movies := make([]domain.Movie, len(m.Movies))
+	for i, id := range m.Movies {
+		movies[i] = domain.Movie{ID: id, Title: string(id), Genres: []string{fmt.Sprint("G", i%10)}}
+	}
+	must(b, db.Catalog().Put(ctx, movies...))
+	r := rand.New(rand.NewPCG(2, 3))
+	exclude := domain.MovieSet{}
+	for len(exclude) < 100 {
+		exclude[m.Movies[r.IntN(len(m.Movies))]] = struct{}{}
+	}
+	for _, bc := range []struct {
+		name string
+		f    domain.Filter
+		op   func(f domain.Filter, i int) ([]domain.ScoredMovie, error)
+	}{
+		{"similar", domain.Filter{Exclude: exclude}, func(f domain.Filter, i int) ([]domain.ScoredMovie, error) {
+			return db.Vectors().Similar(ctx, "bench", m.Movies[i%len(m.Movies)], 10, f)
+		}},
+		{"similar+genre", domain.Filter{Exclude: exclude, Genres: []string{"g3"}}, func(f domain.Filter, i int) ([]domain.ScoredMovie, error) {
+			return db.Vectors().Similar(ctx, "bench", m.Movies[i%len(m.Movies)], 10, f)
+		}},
+		{"search+genre", domain.Filter{Exclude: exclude, Genres: []string{"g3"}}, func(f domain.Filter, i int) ([]domain.ScoredMovie, error) {
+			return db.Vectors().Search(ctx, "bench", randomVec(64, uint64(i%200)), 10, f)
+		}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var durs []time.Duration
+			i := 0
+			for b.Loop() {
+				i++
+				t0 := time.Now()
+				got, err := bc.op(bc.f, i*7919)
+				durs = append(durs, time.Since(t0))
+				if err != nil || len(got) != 10 {
+					b.Fatalf("%s: %d results, %v", bc.name, len(got), err)
+				}
+			}
+			reportLatency(b, durs)
+		})
+	}
+}
+
 // benchLists returns users lists of 100 items drawn from 20K movies.
 func benchLists(users int) []ports.BatchList {
 	r := rand.New(rand.NewPCG(5, 6))

@@ -15,9 +15,12 @@ import (
 
 var _ ports.Catalog = (*Catalog)(nil)
 
-// Catalog is the movie catalog in table movies.
+// Catalog is the movie catalog in table movies, with the deleted movies
+// in deleted_movies. Every change to what is unservable is announced on
+// channel (NOTIFY in the changing statement, delivered at its commit).
 type Catalog struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	channel string // "marquee.catalog.<schema>": one per schema
 }
 
 // Put implements ports.Catalog in one statement, whatever the number of
@@ -40,19 +43,26 @@ func (c *Catalog) Put(ctx context.Context, movies ...domain.Movie) error {
 		}
 		genres[i] = string(g)
 	}
+	// One statement: the upsert (which keeps hidden and added_at), the
+	// deleted movies created again, and their announcement.
 	_, err := c.pool.Exec(ctx, `
-		INSERT INTO movies (movie_id, title, year, genres)
-		SELECT m.id, m.title, m.year, ARRAY(SELECT jsonb_array_elements_text(m.genres))
-		FROM unnest($1::text[], $2::text[], $3::integer[], $4::jsonb[]) AS m(id, title, year, genres)
-		ON CONFLICT (movie_id) DO UPDATE
-		SET title = excluded.title, year = excluded.year, genres = excluded.genres`,
-		ids, titles, years, genres)
+		WITH up AS (
+			INSERT INTO movies (movie_id, title, year, genres, genre_keys)
+			SELECT m.id, m.title, m.year, ARRAY(SELECT jsonb_array_elements_text(m.genres)),
+				ARRAY(SELECT DISTINCT lower(g) FROM jsonb_array_elements_text(m.genres) g)
+			FROM unnest($1::text[], $2::text[], $3::integer[], $4::jsonb[]) AS m(id, title, year, genres)
+			ON CONFLICT (movie_id) DO UPDATE
+			SET title = excluded.title, year = excluded.year, genres = excluded.genres, genre_keys = excluded.genre_keys
+			RETURNING 1),
+		back AS (DELETE FROM deleted_movies WHERE movie_id = ANY($1::text[]) RETURNING 1)
+		SELECT pg_notify($5, 'put') FROM (SELECT 1 FROM back LIMIT 1) AS b`,
+		ids, titles, years, genres, c.channel)
 	return wrap("catalog put", err)
 }
 
 // Get implements ports.Catalog.
 func (c *Catalog) Get(ctx context.Context, id domain.MovieID) (domain.Movie, error) {
-	rows, err := c.pool.Query(ctx, `SELECT movie_id, title, year, genres FROM movies WHERE movie_id = $1`, string(id))
+	rows, err := c.pool.Query(ctx, `SELECT `+movieColumns+` FROM movies WHERE movie_id = $1`, string(id))
 	if err != nil {
 		return domain.Movie{}, wrap("catalog get", err)
 	}
@@ -69,7 +79,7 @@ func (c *Catalog) GetMany(ctx context.Context, ids []domain.MovieID) (map[domain
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := c.pool.Query(ctx, `SELECT movie_id, title, year, genres FROM movies WHERE movie_id = ANY($1::text[])`, movieIDStrings(ids))
+	rows, err := c.pool.Query(ctx, `SELECT `+movieColumns+` FROM movies WHERE movie_id = ANY($1::text[])`, movieIDStrings(ids))
 	if err != nil {
 		return nil, wrap("catalog get many", err)
 	}
@@ -90,7 +100,7 @@ func (c *Catalog) List(ctx context.Context, after domain.MovieID, limit int) ([]
 		return []domain.Movie{}, nil
 	}
 	rows, err := c.pool.Query(ctx, `
-		SELECT movie_id, title, year, genres FROM movies
+		SELECT `+movieColumns+` FROM movies
 		WHERE movie_id > $1
 		ORDER BY movie_id
 		LIMIT $2`, string(after), limit)
@@ -108,11 +118,13 @@ func (c *Catalog) Count(ctx context.Context) (int, error) {
 	return n, wrap("catalog count", err)
 }
 
+const movieColumns = "movie_id, title, year, genres, hidden"
+
 func scanMovie(row pgx.CollectableRow) (domain.Movie, error) {
 	var m domain.Movie
 	var id string
 	var year int32
-	if err := row.Scan(&id, &m.Title, &year, &m.Genres); err != nil {
+	if err := row.Scan(&id, &m.Title, &year, &m.Genres, &m.Hidden); err != nil {
 		return m, err
 	}
 	m.ID, m.Year = domain.MovieID(id), int(year)

@@ -31,6 +31,7 @@ type DB struct {
 	vectors      *VectorIndex
 	analytics    *Analytics
 	models       *ModelStore
+	tombstones   *Tombstones
 }
 
 // Open connects to the database at url (a postgres:// URL or key=value
@@ -111,7 +112,7 @@ func open(ctx context.Context, pool *pgxpool.Pool, cfg config) (*DB, error) {
 		return nil, fmt.Errorf("postgres: pgvector %s has no HNSW index: %w", version, ErrNoVector)
 	}
 	db := &DB{pool: pool, cfg: cfg, schema: cfg.schema, vectorVersion: version}
-	db.catalog = &Catalog{pool: pool}
+	db.catalog = &Catalog{pool: pool, channel: "marquee.catalog." + cfg.schema}
 	// Writes on the ingest path are group-committed, each kind with up to
 	// a quarter of the pool (at least one) flushing at once, so that reads
 	// always find connections.
@@ -122,6 +123,7 @@ func open(ctx context.Context, pool *pgxpool.Pool, cfg config) (*DB, error) {
 	db.batch = &BatchStore{pool: pool}
 	db.vectors = newVectorIndex(pool, cfg, versionAtLeast(version, 0, 8))
 	db.analytics = &Analytics{pool: pool}
+	db.tombstones = &Tombstones{pool: pool}
 	db.models = &ModelStore{pool: pool, channel: "marquee.models." + cfg.schema}
 	cfg.logger.Info("postgres: ready", "schema", cfg.schema, "pgvector", version,
 		"iterative_scan", db.vectors.iterative, "max_conns", pool.Config().MaxConns)
@@ -161,6 +163,9 @@ func (db *DB) Vectors() *VectorIndex { return db.vectors }
 // Analytics returns the served-list and feedback sink (tables
 // recommendation_logs and recommendation_feedback).
 func (db *DB) Analytics() *Analytics { return db.analytics }
+
+// Tombstones returns the deleted users (table user_tombstones).
+func (db *DB) Tombstones() *Tombstones { return db.tombstones }
 
 // Models returns the model registry (tables models and model_factors).
 func (db *DB) Models() *ModelStore { return db.models }

@@ -192,21 +192,27 @@ func (s *ModelStore) Prune(ctx context.Context, keepCandidates int) ([]string, e
 // WatchPromotions implements ports.PromotionWatcher with LISTEN on a
 // connection taken out of the pool for as long as the watch lasts.
 func (s *ModelStore) WatchPromotions(ctx context.Context, fn func()) error {
-	pc, err := s.pool.Acquire(ctx)
+	return listen(ctx, s.pool, s.channel, fn)
+}
+
+// listen calls fn for every notification on channel until ctx ends, on a
+// connection taken out of the pool (LISTEN belongs to it).
+func listen(ctx context.Context, pool *pgxpool.Pool, channel string, fn func()) error {
+	pc, err := pool.Acquire(ctx)
 	if err != nil {
-		return wrap("watch promotions", err)
+		return wrap("listen", err)
 	}
 	conn := pc.Hijack() // LISTEN belongs to this connection: it must not go back to the pool
 	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{s.channel}.Sanitize()); err != nil {
-		return wrap("watch promotions", err)
+	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{channel}.Sanitize()); err != nil {
+		return wrap("listen", err)
 	}
 	for {
 		if _, err := conn.WaitForNotification(ctx); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return wrap("watch promotions", err)
+			return wrap("listen", err)
 		}
 		fn()
 	}

@@ -14,6 +14,7 @@ func TestCatalog(t *testing.T) {
 	t.Parallel()
 	db := openTestDB(t)
 	porttest.Catalog(t, func(*testing.T) ports.Catalog { return db.Catalog() })
+	porttest.CatalogServing(t, func(*testing.T) (ports.Catalog, ports.PopularStore) { return db.Catalog(), db.Popular() })
 }
 
 func TestProfileStore(t *testing.T) {
@@ -50,6 +51,7 @@ func TestVectorIndex(t *testing.T) {
 	t.Parallel()
 	db := openTestDB(t)
 	porttest.VectorIndex(t, func(*testing.T) ports.VectorIndex { return db.Vectors() }, 0.95)
+	porttest.VectorSearch(t, func(*testing.T) (ports.VectorIndex, ports.Catalog) { return db.Vectors(), db.Catalog() }, 0.95)
 }
 
 func TestAnalyticsSink(t *testing.T) {
@@ -76,4 +78,10 @@ func TestProfileStoreGuard(t *testing.T) {
 		db := openTestDB(t)
 		return db.Profiles(), db.Models()
 	})
+}
+
+func TestTombstones(t *testing.T) {
+	t.Parallel()
+	db := openTestDB(t)
+	porttest.Tombstones(t, func(*testing.T) ports.Tombstones { return db.Tombstones() })
 }

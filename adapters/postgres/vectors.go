@@ -183,42 +183,68 @@ func (x *VectorIndex) DropVersion(ctx context.Context, version string) error {
 
 // Nearest implements ports.VectorIndex. Score is the inner product.
 func (x *VectorIndex) Nearest(ctx context.Context, version string, vec []float32, k int, exclude domain.MovieSet) ([]domain.ScoredMovie, error) {
+	return x.Search(ctx, version, vec, k, domain.Filter{Exclude: exclude})
+}
+
+// Search implements ports.VectorIndex. A genre filter joins the catalog
+// (table movies) in the query, so the iterative index scan keeps walking
+// the graph until k rows pass it, as it does for exclusions.
+func (x *VectorIndex) Search(ctx context.Context, version string, vec []float32, k int, f domain.Filter) ([]domain.ScoredMovie, error) {
 	if k <= 0 {
 		return []domain.ScoredMovie{}, nil
 	}
-	excluded := setStrings(exclude)
+	q := vectorQuery{k: k, excluded: setStrings(f.Exclude), genres: f.LowerGenres()}
+	return x.withSet(ctx, version, func(set vectorSet) ([]domain.ScoredMovie, error) {
+		if len(vec) != set.dims {
+			return nil, fmt.Errorf("vector index: vector of %d dims for model %q with %d: %w", len(vec), version, set.dims, domain.ErrInvalid)
+		}
+		out, err := x.search(ctx, set, vec, q, false)
+		if err == nil && len(out) < k && len(out) < set.movies {
+			out, err = x.search(ctx, set, vec, q, true)
+		}
+		return out, err
+	})
+}
+
+// withSet runs fn on the version's vector set, once more with the set
+// read again if the table it names is gone.
+func (x *VectorIndex) withSet(ctx context.Context, version string, fn func(vectorSet) ([]domain.ScoredMovie, error)) ([]domain.ScoredMovie, error) {
 	for attempt := 0; ; attempt++ {
 		set, err := x.lookup(ctx, version)
 		if err != nil {
 			return nil, err
 		}
-		if len(vec) != set.dims {
-			return nil, fmt.Errorf("vector index: vector of %d dims for model %q with %d: %w", len(vec), version, set.dims, domain.ErrInvalid)
-		}
-		out, err := x.search(ctx, set, vec, k, excluded, false)
-		if err == nil && len(out) < k && len(out) < set.movies {
-			out, err = x.search(ctx, set, vec, k, excluded, true)
-		}
+		out, err := fn(set)
 		if isCode(err, "42P01") && attempt == 0 {
 			// undefined_table: the version was replaced or dropped, here
 			// or by another node, since it was cached.
 			x.forget(version)
 			continue
 		}
-		if err != nil {
+		if err != nil && !errors.Is(err, domain.ErrInvalid) && !errors.Is(err, ports.ErrNotFound) {
 			return nil, wrap("nearest in "+version, err)
 		}
-		return out, nil
+		return out, err
 	}
 }
+
+// vectorQuery is what a search leaves out: excluded movies and, when
+// genres is not empty, movies of none of them (lower case).
+type vectorQuery struct {
+	k                int
+	excluded, genres []string
+}
+
+// genreClause is the condition a genre filter adds on the catalog's row m.
+const genreClause = `m.genre_keys && $3::text[]`
 
 // search runs one query in a transaction of its own, whose settings end
 // with it: through the HNSW index, or an exact scan when exact is set.
 // Rows come back by descending inner product.
-func (x *VectorIndex) search(ctx context.Context, set vectorSet, vec []float32, k int, excluded []string, exact bool) ([]domain.ScoredMovie, error) {
+func (x *VectorIndex) search(ctx context.Context, set vectorSet, vec []float32, q vectorQuery, exact bool) ([]domain.ScoredMovie, error) {
 	// A scan returns at most ef_search rows per round, and excluded rows
 	// use up places in it.
-	ef := min(1000, max(x.efSearch, k)+len(excluded))
+	ef := min(1000, max(x.efSearch, q.k)+len(q.excluded))
 	settings := "SELECT set_config('hnsw.ef_search', $1, true)"
 	switch {
 	case exact:
@@ -228,41 +254,63 @@ func (x *VectorIndex) search(ctx context.Context, set vectorSet, vec []float32, 
 	}
 	// k is a literal so that even a generic plan sees a small LIMIT and
 	// picks the index; the table name and k are both integers.
+	args := []any{pgvector.NewVector(vec), q.excluded}
 	query := fmt.Sprintf(`SELECT movie_id, embedding <#> $1 FROM %s
 		WHERE movie_id <> ALL($2::text[])
-		ORDER BY embedding <#> $1 LIMIT %d`, set.table(), k)
-	// One round trip: the transaction that scopes the settings travels in
-	// the same pipeline as the query. Should a statement fail, the server
-	// skips the rest and the pool discards the connection, which is left
-	// in an aborted transaction.
+		ORDER BY embedding <#> $1 LIMIT %d`, set.table(), q.k)
+	if len(q.genres) > 0 {
+		query = fmt.Sprintf(`SELECT v.movie_id, v.embedding <#> $1 FROM %s v JOIN movies m ON m.movie_id = v.movie_id
+			WHERE v.movie_id <> ALL($2::text[]) AND `+genreClause+`
+			ORDER BY v.embedding <#> $1 LIMIT %d`, set.table(), q.k)
+		args = append(args, q.genres)
+	}
+	out, err := x.inTx(ctx, settings, strconv.Itoa(ef), query, args, func(d float64) float64 { return -d }) // <#> is the negative inner product
+	if err != nil {
+		return nil, err
+	}
+	// relaxed_order may return rows slightly out of order.
+	sortScored(out)
+	return out, nil
+}
+
+// inTx runs settings (with its one argument) and query in one
+// transaction, in one round trip: the transaction that scopes the
+// settings travels in the same pipeline as the query. Should a statement
+// fail, the server skips the rest and the pool discards the connection,
+// which is left in an aborted transaction. score maps the query's second
+// column to the Score.
+func (x *VectorIndex) inTx(ctx context.Context, settings, setting, query string, args []any, score func(float64) float64) ([]domain.ScoredMovie, error) {
 	b := &pgx.Batch{}
 	b.Queue("BEGIN")
-	b.Queue(settings, strconv.Itoa(ef))
-	b.Queue(query, pgvector.NewVector(vec), excluded)
+	b.Queue(settings, setting)
+	b.Queue(query, args...)
 	b.Queue("COMMIT")
 	br := x.pool.SendBatch(ctx, b)
-	out, err := readNearest(br)
+	out, err := readNearest(br, score)
 	if closeErr := br.Close(); err == nil {
 		err = closeErr
 	}
 	if err != nil {
 		return nil, err
 	}
-	// relaxed_order may return rows slightly out of order.
-	slices.SortStableFunc(out, func(a, b domain.ScoredMovie) int {
-		if c := cmp.Compare(b.Score, a.Score); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.MovieID, b.MovieID)
-	})
 	if out == nil {
 		out = []domain.ScoredMovie{}
 	}
 	return out, nil
 }
 
-// readNearest reads the results of search's batch.
-func readNearest(br pgx.BatchResults) ([]domain.ScoredMovie, error) {
+// sortScored orders by descending score, then id.
+func sortScored(out []domain.ScoredMovie) {
+	slices.SortStableFunc(out, func(a, b domain.ScoredMovie) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.MovieID, b.MovieID)
+	})
+}
+
+// readNearest reads the results of inTx's batch.
+func readNearest(br pgx.BatchResults, score func(float64) float64) ([]domain.ScoredMovie, error) {
 	for range 2 { // BEGIN, settings
 		if _, err := br.Exec(); err != nil {
 			return nil, err
@@ -276,7 +324,7 @@ func readNearest(br pgx.BatchResults) ([]domain.ScoredMovie, error) {
 		var id string
 		var d float64
 		err := row.Scan(&id, &d)
-		return domain.ScoredMovie{MovieID: domain.MovieID(id), Score: -d}, err // <#> is the negative inner product
+		return domain.ScoredMovie{MovieID: domain.MovieID(id), Score: score(d)}, err
 	})
 	if err != nil {
 		return nil, err

@@ -97,6 +97,17 @@ end
 return 1
 `)
 
+// forgetScript deletes the current generation's list and the generation
+// key: the user's next Get seeds a new generation past every earlier one.
+var forgetScript = goredis.NewScript(`
+local gen = redis.call('GET', KEYS[1])
+if gen then
+  redis.call('DEL', KEYS[2] .. gen)
+end
+redis.call('DEL', KEYS[1])
+return 1
+`)
+
 // New returns a Cache for the Redis at url (redis://[user:password@]host:port/db
 // or rediss:// for TLS, as go-redis ParseURL reads it). It does no I/O:
 // call Ping to check that Redis answers.
@@ -221,6 +232,15 @@ func (c *Cache) Invalidate(ctx context.Context, user domain.UserID) error {
 	genKey, listBase := c.keys(user)
 	if err := invalidateScript.Run(ctx, c.client, []string{genKey, listBase}, c.genTTLArg).Err(); err != nil {
 		return wrap("invalidate", err)
+	}
+	return nil
+}
+
+// Forget implements ports.RecommendationCache.
+func (c *Cache) Forget(ctx context.Context, user domain.UserID) error {
+	genKey, listBase := c.keys(user)
+	if err := forgetScript.Run(ctx, c.client, []string{genKey, listBase}).Err(); err != nil {
+		return wrap("forget", err)
 	}
 	return nil
 }

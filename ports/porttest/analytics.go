@@ -41,4 +41,5 @@ func AnalyticsSink(t *testing.T, newSink func(t *testing.T) ports.AnalyticsSink,
 			}
 		}
 	})
+	analyticsErasure(t, newSink, count)
 }

@@ -35,4 +35,5 @@ func BatchStore(t *testing.T, newStore func(t *testing.T) ports.BatchStore) {
 			t.Fatalf("u2 kept its old list? got %+v", got)
 		}
 	})
+	batchStoreErasure(t, newStore)
 }

@@ -94,6 +94,7 @@ func Cache(t *testing.T, newCache func(t *testing.T) ports.RecommendationCache) 
 			t.Fatalf("Get after final Invalidate: err = %v, want ErrNotFound", err)
 		}
 	})
+	cacheErasure(t, newCache)
 }
 
 func assertList(t *testing.T, got, want domain.RecList) {

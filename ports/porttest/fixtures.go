@@ -51,3 +51,10 @@ func interaction(user domain.UserID, movie domain.MovieID, id string, at time.Ti
 		Weight: 4, Time: at, RecLogID: "rl-" + id, IngestedAt: at.Add(time.Second),
 	}
 }
+
+// contextWithCancel is a context ended by cancel or the test's end.
+func contextWithCancel(t *testing.T) (context.Context, context.CancelFunc) {
+	c, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	return c, cancel
+}

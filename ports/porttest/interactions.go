@@ -97,6 +97,7 @@ func InteractionLog(t *testing.T, newLog func(t *testing.T) ports.InteractionLog
 			t.Fatalf("scan error = %v, want the callback's", err)
 		}
 	})
+	interactionLogErasure(t, newLog)
 }
 
 func assertInteraction(t *testing.T, got, want domain.Interaction) {

@@ -216,6 +216,7 @@ func ArchiveLedger(t *testing.T, newTable func(t *testing.T) HotTable) {
 			t.Fatalf("files = %+v, want day 1 then day 2", files)
 		}
 	})
+	ledgerErasure(t, newTable)
 }
 
 func assertFile(t *testing.T, got, want ports.ArchiveFile) {

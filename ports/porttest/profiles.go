@@ -54,4 +54,5 @@ func ProfileStore(t *testing.T, newStore func(t *testing.T) ports.ProfileStore) 
 			}
 		}
 	})
+	profileStoreErasure(t, newStore)
 }

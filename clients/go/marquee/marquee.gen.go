@@ -166,6 +166,24 @@ func (e SessionRecommendationsSourceTier) Valid() bool {
 	}
 }
 
+// Defines values for SimilarMoviesMethod.
+const (
+	SimilarMoviesMethodFactors SimilarMoviesMethod = "factors"
+	SimilarMoviesMethodGenres  SimilarMoviesMethod = "genres"
+)
+
+// Valid indicates whether the value is a known member of the SimilarMoviesMethod enum.
+func (e SimilarMoviesMethod) Valid() bool {
+	switch e {
+	case SimilarMoviesMethodFactors:
+		return true
+	case SimilarMoviesMethodGenres:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetAnalyticsSummaryParamsGranularity.
 const (
 	GetAnalyticsSummaryParamsGranularityDay  GetAnalyticsSummaryParamsGranularity = "day"
@@ -251,6 +269,19 @@ type CTR struct {
 	Clicks      int64   `json:"clicks"`
 	CTR         float64 `json:"ctr"`
 	Impressions int64   `json:"impressions"`
+}
+
+// ErasureReport defines model for ErasureReport.
+type ErasureReport struct {
+	// Schema A URL to the JSON Schema for this object.
+	//
+	// Example: https://example.com/schemas/ErasureReport.json
+	Schema         *string   `json:"$schema,omitempty"`
+	ArchivedEvents int64     `json:"archived_events"`
+	DeletedAt      time.Time `json:"deleted_at"`
+	FilesRewritten int64     `json:"files_rewritten"`
+	HotEvents      int64     `json:"hot_events"`
+	UserID         string    `json:"user_id"`
 }
 
 // ErrorDetail defines model for ErrorDetail.
@@ -467,6 +498,18 @@ type Latency struct {
 	P99Ms float64 `json:"p99_ms"`
 }
 
+// LatestList defines model for LatestList.
+type LatestList struct {
+	// Schema A URL to the JSON Schema for this object.
+	//
+	// Example: https://example.com/schemas/LatestList.json
+	Schema      *string   `json:"$schema,omitempty"`
+	GeneratedAt time.Time `json:"generated_at"`
+
+	// Movies Newest first: by release year, then by when the catalog first had the movie (later first), then by id; a movie without a year comes after every dated one.
+	Movies []Movie `json:"movies"`
+}
+
 // ListMoviesOutputBody defines model for ListMoviesOutputBody.
 type ListMoviesOutputBody struct {
 	// Schema A URL to the JSON Schema for this object.
@@ -539,6 +582,9 @@ type Movie struct {
 	// Genres Example: ["Sci-Fi","Drama"]
 	Genres []string `json:"genres,omitempty"`
 
+	// Hidden Hidden from every list (PATCH /api/movies/{id}); writes of the other fields keep it.
+	Hidden *bool `json:"hidden,omitempty"`
+
 	// ID Example: interstellar-2014
 	ID string `json:"id"`
 
@@ -564,6 +610,19 @@ type MovieFields struct {
 
 	// Year Example: 2014
 	Year *int64 `json:"year,omitempty"`
+}
+
+// MoviePatch defines model for MoviePatch.
+type MoviePatch struct {
+	// Schema A URL to the JSON Schema for this object.
+	//
+	// Example: https://example.com/schemas/MoviePatch.json
+	Schema *string `json:"$schema,omitempty"`
+
+	// Hidden true hides the movie from every list, false serves it again.
+	//
+	// Example: true
+	Hidden *bool `json:"hidden"`
 }
 
 // Options defines model for Options.
@@ -748,6 +807,34 @@ type SessionRequest struct {
 	SessionID *string `json:"session_id,omitempty"`
 }
 
+// SimilarMovies defines model for SimilarMovies.
+type SimilarMovies struct {
+	// Schema A URL to the JSON Schema for this object.
+	//
+	// Example: https://example.com/schemas/SimilarMovies.json
+	Schema      *string   `json:"$schema,omitempty"`
+	GeneratedAt time.Time `json:"generated_at"`
+	Items       []RecItem `json:"items"`
+
+	// Method factors: nearest by cosine of the serving model's item factors (score: the cosine). genres: the movie has no factors in the serving model yet (a cold movie), or no model serves, so the list is by metadata: genre Jaccard index (the score), then release-year gap, then popularity. A factors list the model cannot fill (filters) is topped up by metadata, after its own items.
+	//
+	// Example: factors
+	Method SimilarMoviesMethod `json:"method"`
+
+	// ModelVersion The model whose factors ranked the list (method factors).
+	//
+	// Example: als-20261129-020000
+	ModelVersion *string `json:"model_version,omitempty"`
+
+	// MovieID Example: interstellar-2014
+	MovieID string `json:"movie_id"`
+}
+
+// SimilarMoviesMethod factors: nearest by cosine of the serving model's item factors (score: the cosine). genres: the movie has no factors in the serving model yet (a cold movie), or no model serves, so the list is by metadata: genre Jaccard index (the score), then release-year gap, then popularity. A factors list the model cannot fill (filters) is topped up by metadata, after its own items.
+//
+// Example: factors
+type SimilarMoviesMethod string
+
 // SummaryTotals defines model for SummaryTotals.
 type SummaryTotals struct {
 	CatalogSize         int64   `json:"catalog_size"`
@@ -819,6 +906,18 @@ type GetAnalyticsSummaryParams struct {
 // GetAnalyticsSummaryParamsGranularity defines parameters for GetAnalyticsSummary.
 type GetAnalyticsSummaryParamsGranularity string
 
+// GetLatestParams defines parameters for GetLatest.
+type GetLatestParams struct {
+	// N How many movies (1 to 100).
+	N *int64 `form:"n,omitempty" json:"n,omitempty"`
+
+	// Genre Only movies of one of these genres (compared without regard to case). Repeat the parameter or separate genres with commas: genre=Horror&genre=Comedy and genre=Horror,Comedy are the same filter. At most 20 genres of 1 to 50 bytes, UTF-8 without NUL; a genre no movie has gives fewer movies (none), not an error.
+	Genre []string `form:"genre,omitempty" json:"genre,omitempty"`
+
+	// Exclude Never these movies: movie ids, repeated or comma-separated, at most 500.
+	Exclude []string `form:"exclude,omitempty" json:"exclude,omitempty"`
+}
+
 // ListMoviesParams defines parameters for ListMovies.
 type ListMoviesParams struct {
 	// After Return movies with ids after this one (the next_after of the previous page). UTF-8 without NUL.
@@ -826,10 +925,31 @@ type ListMoviesParams struct {
 	Limit *int64  `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// GetSimilarMoviesParams defines parameters for GetSimilarMovies.
+type GetSimilarMoviesParams struct {
+	// N How many movies (1 to 100).
+	N *int64 `form:"n,omitempty" json:"n,omitempty"`
+
+	// UserID Leave out every movie this user has interacted with.
+	UserID *string `form:"user_id,omitempty" json:"user_id,omitempty"`
+
+	// Genre Only movies of one of these genres (compared without regard to case). Repeat the parameter or separate genres with commas: genre=Horror&genre=Comedy and genre=Horror,Comedy are the same filter. At most 20 genres of 1 to 50 bytes, UTF-8 without NUL; a genre no movie has gives fewer movies (none), not an error.
+	Genre []string `form:"genre,omitempty" json:"genre,omitempty"`
+
+	// Exclude Never these movies: movie ids, repeated or comma-separated, at most 500.
+	Exclude []string `form:"exclude,omitempty" json:"exclude,omitempty"`
+}
+
 // GetPopularParams defines parameters for GetPopular.
 type GetPopularParams struct {
 	// N How many movies (1 to 100).
 	N *int64 `form:"n,omitempty" json:"n,omitempty"`
+
+	// Genre Only movies of one of these genres (compared without regard to case). Repeat the parameter or separate genres with commas: genre=Horror&genre=Comedy and genre=Horror,Comedy are the same filter. At most 20 genres of 1 to 50 bytes, UTF-8 without NUL; a genre no movie has gives fewer movies (none), not an error.
+	Genre []string `form:"genre,omitempty" json:"genre,omitempty"`
+
+	// Exclude Never these movies: movie ids, repeated or comma-separated, at most 500.
+	Exclude []string `form:"exclude,omitempty" json:"exclude,omitempty"`
 }
 
 // GetRecommendationsParams defines parameters for GetRecommendations.
@@ -839,6 +959,12 @@ type GetRecommendationsParams struct {
 
 	// N How many movies (1 to 100).
 	N *int64 `form:"n,omitempty" json:"n,omitempty"`
+
+	// Genre Only movies of one of these genres (compared without regard to case). Repeat the parameter or separate genres with commas: genre=Horror&genre=Comedy and genre=Horror,Comedy are the same filter. At most 20 genres of 1 to 50 bytes, UTF-8 without NUL; a genre no movie has gives fewer movies (none), not an error.
+	Genre []string `form:"genre,omitempty" json:"genre,omitempty"`
+
+	// Exclude Never these movies: movie ids, repeated or comma-separated, at most 500.
+	Exclude []string `form:"exclude,omitempty" json:"exclude,omitempty"`
 }
 
 // GetUserHistoryParams defines parameters for GetUserHistory.
@@ -855,6 +981,9 @@ type PostEventsJSONRequestBody = EventsRequest
 
 // PostMoviesJSONRequestBody defines body for PostMovies for application/json ContentType.
 type PostMoviesJSONRequestBody = BulkMoviesInputBody
+
+// PatchMovieJSONRequestBody defines body for PatchMovie for application/json ContentType.
+type PatchMovieJSONRequestBody = MoviePatch
 
 // PutMovieJSONRequestBody defines body for PutMovie for application/json ContentType.
 type PutMovieJSONRequestBody = MovieFields
@@ -1087,6 +1216,13 @@ type ClientInterface interface {
 	// Corresponds with POST /api/events (the `PostEvents` operationId).
 	PostEvents(ctx context.Context, body PostEventsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetLatest Newest movies
+	//
+	// The newest movies of the catalog: by release year, then by when the catalog first had the movie (the time of its first PUT or import; a later write keeps it), latest first, then by id. Hidden and deleted movies never appear. genre and exclude filter as on every list.
+	//
+	// Corresponds with GET /api/latest (the `GetLatest` operationId).
+	GetLatest(ctx context.Context, params *GetLatestParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListMovies List the catalog
 	//
 	// Movies ordered by id, a page at a time: pass the next_after of a page as after to get the next one; the last page has no next_after.
@@ -1112,6 +1248,13 @@ type ClientInterface interface {
 	// Corresponds with POST /api/movies (the `PostMovies` operationId).
 	PostMovies(ctx context.Context, body PostMoviesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// DeleteMovie Delete a movie
+	//
+	// Removes the movie from the catalog (GET answers 404 from then on) and from every list served, from every tier (lists cached before included), on every node within a second. Its events, item vectors and precomputed lists outlive it, so the id stays unservable until a PUT creates the movie again. Idempotent: deleting a movie that is gone, or that the catalog never had, answers 204 too (and keeps that id out of every list).
+	//
+	// Corresponds with DELETE /api/movies/{id} (the `DeleteMovie` operationId).
+	DeleteMovie(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetMovie Get a movie
 	//
 	// The catalog entry of one movie; 404 when the catalog does not have it.
@@ -1119,9 +1262,27 @@ type ClientInterface interface {
 	// Corresponds with GET /api/movies/{id} (the `GetMovie` operationId).
 	GetMovie(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// PatchMovieWithBody Hide or show a movie
+	//
+	// {"hidden": true} keeps the movie in the catalog but takes it out of every list served, from every tier (lists cached before included), on every node within a second; {"hidden": false} serves it again. Setting what is already set changes nothing and succeeds. 404 when the catalog does not have the movie.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/movies/{id} (the `PatchMovie` operationId).
+	PatchMovieWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PatchMovie Hide or show a movie
+	//
+	// {"hidden": true} keeps the movie in the catalog but takes it out of every list served, from every tier (lists cached before included), on every node within a second; {"hidden": false} serves it again. Setting what is already set changes nothing and succeeds. 404 when the catalog does not have the movie.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/movies/{id} (the `PatchMovie` operationId).
+	PatchMovie(ctx context.Context, id string, body PatchMovieJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// PutMovieWithBody Create or replace a movie
 	//
-	// Stores the movie under the id in the path, replacing every field of an existing one. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
+	// Stores the movie under the id in the path, replacing every field of an existing one but hidden, which only PATCH changes; a movie deleted before is in the catalog, and served, again. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1130,23 +1291,32 @@ type ClientInterface interface {
 
 	// PutMovie Create or replace a movie
 	//
-	// Stores the movie under the id in the path, replacing every field of an existing one. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
+	// Stores the movie under the id in the path, replacing every field of an existing one but hidden, which only PATCH changes; a movie deleted before is in the catalog, and served, again. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with PUT /api/movies/{id} (the `PutMovie` operationId).
 	PutMovie(ctx context.Context, id string, body PutMovieJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetSimilarMovies Movies similar to a movie
+	//
+	// The movies nearest to this one by cosine of the serving model's item factors (method factors), never the movie itself, a hidden or deleted movie, or, with user_id, one the user has interacted with. A movie the serving model has no factors for yet (added since the last training) gets movies similar by metadata instead (method genres). genre and exclude filter as on every list. 404 when the catalog does not have the movie.
+	//
+	// Corresponds with GET /api/movies/{id}/similar (the `GetSimilarMovies` operationId).
+	GetSimilarMovies(ctx context.Context, id string, params *GetSimilarMoviesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetPopular Popular movies
 	//
-	// Movies ranked by time-decayed interest (each event's weight halves every week by default), for everyone: unlike a user's recommendations, nothing is excluded.
+	// Movies ranked by time-decayed interest (each event's weight halves every week by default), for everyone: unlike a user's recommendations, nothing the user saw is excluded; hidden and deleted movies never appear. With genre, the ranking is read deeper until n movies of those genres are found.
 	//
 	// Corresponds with GET /api/popular (the `GetPopular` operationId).
 	GetPopular(ctx context.Context, params *GetPopularParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetRecommendations Recommend movies for a user
 	//
-	// Walks four tiers and answers from the first that can: the cache, the user's real-time preference vector (nearest movies by inner product), the list precomputed by the last training, and time-decayed popular movies. Movies the user has interacted with are never recommended. A failing tier is skipped; 503 only when none can answer.
+	// Walks four tiers and answers from the first that can: the cache, the user's real-time preference vector (nearest movies by inner product), the list precomputed by the last training, and time-decayed popular movies. Movies the user has interacted with are never recommended, nor are hidden or deleted ones. A failing tier is skipped; 503 only when none can answer.
+	//
+	// With genre or exclude the list holds n movies that pass whenever the tiers have them: each tier filters, and one that comes up short gives way to the next (the vector search keeps walking its index until n pass). A filtered list is never cached; it is served from the cache only when n items of the cached list pass.
 	//
 	// Corresponds with GET /api/recommendations (the `GetRecommendations` operationId).
 	GetRecommendations(ctx context.Context, params *GetRecommendationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1168,6 +1338,22 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/recommendations/session (the `PostSessionRecommendations` operationId).
 	PostSessionRecommendations(ctx context.Context, body PostSessionRecommendationsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteUser Delete a user (right to be forgotten)
+	//
+	// Deletes everything Marquee holds of the user: their interactions in the hot table and in the archive (every Parquet file holding one is rewritten without them, verified and swapped in), their archived totals, profile (preference vector), precomputed and cached lists (on every node, the near copies included), served lists, feedback and freshness samples. Their live actor forgets them. A tombstone records the instant of the deletion, so that their events ingested before it (still in the event stream, say) are dropped whenever they arrive and never reach a later training; it is kept 30 days after the deletion is done. Events ingested after it are the user's new activity. Popularity, an aggregate over all users, keeps their part.
+	//
+	// Answers once everything is deleted, with what was. Idempotent: deleting a user Marquee holds nothing of answers 200 with zero counts. A 503 means the deletion stopped midway (the tombstone already holds): call it again to complete it.
+	//
+	// Corresponds with DELETE /api/users/{id} (the `DeleteUser` operationId).
+	DeleteUser(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteUserEvent Delete one event of a user
+	//
+	// Deletes the event from the hot table and from the archive (its file is rewritten without it), with its feedback and freshness sample, and recomputes the user: the seen set, the preference vector (stored), and the cache is invalidated, so the next list is as if the event had never been sent. A key with the ingest scope may call it (a client takes back what it sent), as may one with admin. Idempotent: an event that is gone, or never was the user's, answers 204 too. The event's part in popularity stays.
+	//
+	// Corresponds with DELETE /api/users/{id}/events/{event_id} (the `DeleteUserEvent` operationId).
+	DeleteUserEvent(ctx context.Context, id string, eventID string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetUserHistory A user's recent interactions
 	//
@@ -1390,6 +1576,23 @@ func (c *Client) PostEvents(ctx context.Context, body PostEventsJSONRequestBody,
 	return c.Client.Do(req)
 }
 
+// GetLatest Newest movies
+//
+// The newest movies of the catalog: by release year, then by when the catalog first had the movie (the time of its first PUT or import; a later write keeps it), latest first, then by id. Hidden and deleted movies never appear. genre and exclude filter as on every list.
+//
+// Corresponds with GET /api/latest (the `GetLatest` operationId).
+func (c *Client) GetLatest(ctx context.Context, params *GetLatestParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetLatestRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListMovies List the catalog
 //
 // Movies ordered by id, a page at a time: pass the next_after of a page as after to get the next one; the last page has no next_after.
@@ -1445,6 +1648,23 @@ func (c *Client) PostMovies(ctx context.Context, body PostMoviesJSONRequestBody,
 	return c.Client.Do(req)
 }
 
+// DeleteMovie Delete a movie
+//
+// Removes the movie from the catalog (GET answers 404 from then on) and from every list served, from every tier (lists cached before included), on every node within a second. Its events, item vectors and precomputed lists outlive it, so the id stays unservable until a PUT creates the movie again. Idempotent: deleting a movie that is gone, or that the catalog never had, answers 204 too (and keeps that id out of every list).
+//
+// Corresponds with DELETE /api/movies/{id} (the `DeleteMovie` operationId).
+func (c *Client) DeleteMovie(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteMovieRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetMovie Get a movie
 //
 // The catalog entry of one movie; 404 when the catalog does not have it.
@@ -1462,9 +1682,47 @@ func (c *Client) GetMovie(ctx context.Context, id string, reqEditors ...RequestE
 	return c.Client.Do(req)
 }
 
+// PatchMovieWithBody Hide or show a movie
+//
+// {"hidden": true} keeps the movie in the catalog but takes it out of every list served, from every tier (lists cached before included), on every node within a second; {"hidden": false} serves it again. Setting what is already set changes nothing and succeeds. 404 when the catalog does not have the movie.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/movies/{id} (the `PatchMovie` operationId).
+func (c *Client) PatchMovieWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchMovieRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PatchMovie Hide or show a movie
+//
+// {"hidden": true} keeps the movie in the catalog but takes it out of every list served, from every tier (lists cached before included), on every node within a second; {"hidden": false} serves it again. Setting what is already set changes nothing and succeeds. 404 when the catalog does not have the movie.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/movies/{id} (the `PatchMovie` operationId).
+func (c *Client) PatchMovie(ctx context.Context, id string, body PatchMovieJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPatchMovieRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // PutMovieWithBody Create or replace a movie
 //
-// Stores the movie under the id in the path, replacing every field of an existing one. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
+// Stores the movie under the id in the path, replacing every field of an existing one but hidden, which only PATCH changes; a movie deleted before is in the catalog, and served, again. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1483,7 +1741,7 @@ func (c *Client) PutMovieWithBody(ctx context.Context, id string, contentType st
 
 // PutMovie Create or replace a movie
 //
-// Stores the movie under the id in the path, replacing every field of an existing one. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
+// Stores the movie under the id in the path, replacing every field of an existing one but hidden, which only PATCH changes; a movie deleted before is in the catalog, and served, again. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1500,9 +1758,26 @@ func (c *Client) PutMovie(ctx context.Context, id string, body PutMovieJSONReque
 	return c.Client.Do(req)
 }
 
+// GetSimilarMovies Movies similar to a movie
+//
+// The movies nearest to this one by cosine of the serving model's item factors (method factors), never the movie itself, a hidden or deleted movie, or, with user_id, one the user has interacted with. A movie the serving model has no factors for yet (added since the last training) gets movies similar by metadata instead (method genres). genre and exclude filter as on every list. 404 when the catalog does not have the movie.
+//
+// Corresponds with GET /api/movies/{id}/similar (the `GetSimilarMovies` operationId).
+func (c *Client) GetSimilarMovies(ctx context.Context, id string, params *GetSimilarMoviesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSimilarMoviesRequest(c.Server, id, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetPopular Popular movies
 //
-// Movies ranked by time-decayed interest (each event's weight halves every week by default), for everyone: unlike a user's recommendations, nothing is excluded.
+// Movies ranked by time-decayed interest (each event's weight halves every week by default), for everyone: unlike a user's recommendations, nothing the user saw is excluded; hidden and deleted movies never appear. With genre, the ranking is read deeper until n movies of those genres are found.
 //
 // Corresponds with GET /api/popular (the `GetPopular` operationId).
 func (c *Client) GetPopular(ctx context.Context, params *GetPopularParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1519,7 +1794,9 @@ func (c *Client) GetPopular(ctx context.Context, params *GetPopularParams, reqEd
 
 // GetRecommendations Recommend movies for a user
 //
-// Walks four tiers and answers from the first that can: the cache, the user's real-time preference vector (nearest movies by inner product), the list precomputed by the last training, and time-decayed popular movies. Movies the user has interacted with are never recommended. A failing tier is skipped; 503 only when none can answer.
+// Walks four tiers and answers from the first that can: the cache, the user's real-time preference vector (nearest movies by inner product), the list precomputed by the last training, and time-decayed popular movies. Movies the user has interacted with are never recommended, nor are hidden or deleted ones. A failing tier is skipped; 503 only when none can answer.
+//
+// With genre or exclude the list holds n movies that pass whenever the tiers have them: each tier filters, and one that comes up short gives way to the next (the vector search keeps walking its index until n pass). A filtered list is never cached; it is served from the cache only when n items of the cached list pass.
 //
 // Corresponds with GET /api/recommendations (the `GetRecommendations` operationId).
 func (c *Client) GetRecommendations(ctx context.Context, params *GetRecommendationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1562,6 +1839,42 @@ func (c *Client) PostSessionRecommendationsWithBody(ctx context.Context, content
 // Corresponds with POST /api/recommendations/session (the `PostSessionRecommendations` operationId).
 func (c *Client) PostSessionRecommendations(ctx context.Context, body PostSessionRecommendationsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPostSessionRecommendationsRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteUser Delete a user (right to be forgotten)
+//
+// Deletes everything Marquee holds of the user: their interactions in the hot table and in the archive (every Parquet file holding one is rewritten without them, verified and swapped in), their archived totals, profile (preference vector), precomputed and cached lists (on every node, the near copies included), served lists, feedback and freshness samples. Their live actor forgets them. A tombstone records the instant of the deletion, so that their events ingested before it (still in the event stream, say) are dropped whenever they arrive and never reach a later training; it is kept 30 days after the deletion is done. Events ingested after it are the user's new activity. Popularity, an aggregate over all users, keeps their part.
+//
+// Answers once everything is deleted, with what was. Idempotent: deleting a user Marquee holds nothing of answers 200 with zero counts. A 503 means the deletion stopped midway (the tombstone already holds): call it again to complete it.
+//
+// Corresponds with DELETE /api/users/{id} (the `DeleteUser` operationId).
+func (c *Client) DeleteUser(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteUserRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteUserEvent Delete one event of a user
+//
+// Deletes the event from the hot table and from the archive (its file is rewritten without it), with its feedback and freshness sample, and recomputes the user: the seen set, the preference vector (stored), and the cache is invalidated, so the next list is as if the event had never been sent. A key with the ingest scope may call it (a client takes back what it sent), as may one with admin. Idempotent: an event that is gone, or never was the user's, answers 204 too. The event's part in popularity stays.
+//
+// Corresponds with DELETE /api/users/{id}/events/{event_id} (the `DeleteUserEvent` operationId).
+func (c *Client) DeleteUserEvent(ctx context.Context, id string, eventID string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteUserEventRequest(c.Server, id, eventID)
 	if err != nil {
 		return nil, err
 	}
@@ -1957,6 +2270,84 @@ func NewPostEventsRequestWithBody(server string, contentType string, body io.Rea
 	return req, nil
 }
 
+// NewGetLatestRequest constructs an http.Request for the GetLatest method
+func NewGetLatestRequest(server string, params *GetLatestParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/latest")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.N != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "n", *params.N, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Genre != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "genre", params.Genre, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Exclude != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "exclude", params.Exclude, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewListMoviesRequest constructs an http.Request for the ListMovies method
 func NewListMoviesRequest(server string, params *ListMoviesParams) (*http.Request, error) {
 	var err error
@@ -2063,6 +2454,40 @@ func NewPostMoviesRequestWithBody(server string, contentType string, body io.Rea
 	return req, nil
 }
 
+// NewDeleteMovieRequest constructs an http.Request for the DeleteMovie method
+func NewDeleteMovieRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/movies/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetMovieRequest constructs an http.Request for the GetMovie method
 func NewGetMovieRequest(server string, id string) (*http.Request, error) {
 	var err error
@@ -2093,6 +2518,53 @@ func NewGetMovieRequest(server string, id string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewPatchMovieRequest calls the generic PatchMovie builder with application/json body
+func NewPatchMovieRequest(server string, id string, body PatchMovieJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPatchMovieRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewPatchMovieRequestWithBody constructs an http.Request for the PatchMovie method, with any body, and a specified content type
+func NewPatchMovieRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/movies/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -2144,6 +2616,103 @@ func NewPutMovieRequestWithBody(server string, id string, contentType string, bo
 	return req, nil
 }
 
+// NewGetSimilarMoviesRequest constructs an http.Request for the GetSimilarMovies method
+func NewGetSimilarMoviesRequest(server string, id string, params *GetSimilarMoviesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/movies/%s/similar", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.N != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "n", *params.N, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UserID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "user_id", *params.UserID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Genre != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "genre", params.Genre, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Exclude != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "exclude", params.Exclude, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetPopularRequest constructs an http.Request for the GetPopular method
 func NewGetPopularRequest(server string, params *GetPopularParams) (*http.Request, error) {
 	var err error
@@ -2175,6 +2744,30 @@ func NewGetPopularRequest(server string, params *GetPopularParams) (*http.Reques
 		if params.N != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "n", *params.N, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Genre != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "genre", params.Genre, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Exclude != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "exclude", params.Exclude, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {
@@ -2246,6 +2839,30 @@ func NewGetRecommendationsRequest(server string, params *GetRecommendationsParam
 
 		}
 
+		if params.Genre != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "genre", params.Genre, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Exclude != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "exclude", params.Exclude, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -2296,6 +2913,81 @@ func NewPostSessionRecommendationsRequestWithBody(server string, contentType str
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewDeleteUserRequest constructs an http.Request for the DeleteUser method
+func NewDeleteUserRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/users/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteUserEventRequest constructs an http.Request for the DeleteUserEvent method
+func NewDeleteUserEventRequest(server string, id string, eventID string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "event_id", eventID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/users/%s/events/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -2562,6 +3254,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/events (the `PostEvents` operationId).
 	PostEventsWithResponse(ctx context.Context, body PostEventsJSONRequestBody, reqEditors ...RequestEditorFn) (*PostEventsResponse, error)
 
+	// GetLatestWithResponse Newest movies
+	//
+	// The newest movies of the catalog: by release year, then by when the catalog first had the movie (the time of its first PUT or import; a later write keeps it), latest first, then by id. Hidden and deleted movies never appear. genre and exclude filter as on every list.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/latest (the `GetLatest` operationId).
+	GetLatestWithResponse(ctx context.Context, params *GetLatestParams, reqEditors ...RequestEditorFn) (*GetLatestResponse, error)
+
 	// ListMoviesWithResponse List the catalog
 	//
 	// Movies ordered by id, a page at a time: pass the next_after of a page as after to get the next one; the last page has no next_after.
@@ -2589,6 +3290,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/movies (the `PostMovies` operationId).
 	PostMoviesWithResponse(ctx context.Context, body PostMoviesJSONRequestBody, reqEditors ...RequestEditorFn) (*PostMoviesResponse, error)
 
+	// DeleteMovieWithResponse Delete a movie
+	//
+	// Removes the movie from the catalog (GET answers 404 from then on) and from every list served, from every tier (lists cached before included), on every node within a second. Its events, item vectors and precomputed lists outlive it, so the id stays unservable until a PUT creates the movie again. Idempotent: deleting a movie that is gone, or that the catalog never had, answers 204 too (and keeps that id out of every list).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/movies/{id} (the `DeleteMovie` operationId).
+	DeleteMovieWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteMovieResponse, error)
+
 	// GetMovieWithResponse Get a movie
 	//
 	// The catalog entry of one movie; 404 when the catalog does not have it.
@@ -2598,9 +3308,27 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/movies/{id} (the `GetMovie` operationId).
 	GetMovieWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetMovieResponse, error)
 
+	// PatchMovieWithBodyWithResponse Hide or show a movie
+	//
+	// {"hidden": true} keeps the movie in the catalog but takes it out of every list served, from every tier (lists cached before included), on every node within a second; {"hidden": false} serves it again. Setting what is already set changes nothing and succeeds. 404 when the catalog does not have the movie.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/movies/{id} (the `PatchMovie` operationId).
+	PatchMovieWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchMovieResponse, error)
+
+	// PatchMovieWithResponse Hide or show a movie
+	//
+	// {"hidden": true} keeps the movie in the catalog but takes it out of every list served, from every tier (lists cached before included), on every node within a second; {"hidden": false} serves it again. Setting what is already set changes nothing and succeeds. 404 when the catalog does not have the movie.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/movies/{id} (the `PatchMovie` operationId).
+	PatchMovieWithResponse(ctx context.Context, id string, body PatchMovieJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchMovieResponse, error)
+
 	// PutMovieWithBodyWithResponse Create or replace a movie
 	//
-	// Stores the movie under the id in the path, replacing every field of an existing one. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
+	// Stores the movie under the id in the path, replacing every field of an existing one but hidden, which only PATCH changes; a movie deleted before is in the catalog, and served, again. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2609,16 +3337,25 @@ type ClientWithResponsesInterface interface {
 
 	// PutMovieWithResponse Create or replace a movie
 	//
-	// Stores the movie under the id in the path, replacing every field of an existing one. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
+	// Stores the movie under the id in the path, replacing every field of an existing one but hidden, which only PATCH changes; a movie deleted before is in the catalog, and served, again. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with PUT /api/movies/{id} (the `PutMovie` operationId).
 	PutMovieWithResponse(ctx context.Context, id string, body PutMovieJSONRequestBody, reqEditors ...RequestEditorFn) (*PutMovieResponse, error)
 
+	// GetSimilarMoviesWithResponse Movies similar to a movie
+	//
+	// The movies nearest to this one by cosine of the serving model's item factors (method factors), never the movie itself, a hidden or deleted movie, or, with user_id, one the user has interacted with. A movie the serving model has no factors for yet (added since the last training) gets movies similar by metadata instead (method genres). genre and exclude filter as on every list. 404 when the catalog does not have the movie.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/movies/{id}/similar (the `GetSimilarMovies` operationId).
+	GetSimilarMoviesWithResponse(ctx context.Context, id string, params *GetSimilarMoviesParams, reqEditors ...RequestEditorFn) (*GetSimilarMoviesResponse, error)
+
 	// GetPopularWithResponse Popular movies
 	//
-	// Movies ranked by time-decayed interest (each event's weight halves every week by default), for everyone: unlike a user's recommendations, nothing is excluded.
+	// Movies ranked by time-decayed interest (each event's weight halves every week by default), for everyone: unlike a user's recommendations, nothing the user saw is excluded; hidden and deleted movies never appear. With genre, the ranking is read deeper until n movies of those genres are found.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2627,7 +3364,9 @@ type ClientWithResponsesInterface interface {
 
 	// GetRecommendationsWithResponse Recommend movies for a user
 	//
-	// Walks four tiers and answers from the first that can: the cache, the user's real-time preference vector (nearest movies by inner product), the list precomputed by the last training, and time-decayed popular movies. Movies the user has interacted with are never recommended. A failing tier is skipped; 503 only when none can answer.
+	// Walks four tiers and answers from the first that can: the cache, the user's real-time preference vector (nearest movies by inner product), the list precomputed by the last training, and time-decayed popular movies. Movies the user has interacted with are never recommended, nor are hidden or deleted ones. A failing tier is skipped; 503 only when none can answer.
+	//
+	// With genre or exclude the list holds n movies that pass whenever the tiers have them: each tier filters, and one that comes up short gives way to the next (the vector search keeps walking its index until n pass). A filtered list is never cached; it is served from the cache only when n items of the cached list pass.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2651,6 +3390,26 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/recommendations/session (the `PostSessionRecommendations` operationId).
 	PostSessionRecommendationsWithResponse(ctx context.Context, body PostSessionRecommendationsJSONRequestBody, reqEditors ...RequestEditorFn) (*PostSessionRecommendationsResponse, error)
+
+	// DeleteUserWithResponse Delete a user (right to be forgotten)
+	//
+	// Deletes everything Marquee holds of the user: their interactions in the hot table and in the archive (every Parquet file holding one is rewritten without them, verified and swapped in), their archived totals, profile (preference vector), precomputed and cached lists (on every node, the near copies included), served lists, feedback and freshness samples. Their live actor forgets them. A tombstone records the instant of the deletion, so that their events ingested before it (still in the event stream, say) are dropped whenever they arrive and never reach a later training; it is kept 30 days after the deletion is done. Events ingested after it are the user's new activity. Popularity, an aggregate over all users, keeps their part.
+	//
+	// Answers once everything is deleted, with what was. Idempotent: deleting a user Marquee holds nothing of answers 200 with zero counts. A 503 means the deletion stopped midway (the tombstone already holds): call it again to complete it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/users/{id} (the `DeleteUser` operationId).
+	DeleteUserWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteUserResponse, error)
+
+	// DeleteUserEventWithResponse Delete one event of a user
+	//
+	// Deletes the event from the hot table and from the archive (its file is rewritten without it), with its feedback and freshness sample, and recomputes the user: the seen set, the preference vector (stored), and the cache is invalidated, so the next list is as if the event had never been sent. A key with the ingest scope may call it (a client takes back what it sent), as may one with admin. Idempotent: an event that is gone, or never was the user's, answers 204 too. The event's part in popularity stays.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/users/{id}/events/{event_id} (the `DeleteUserEvent` operationId).
+	DeleteUserEventWithResponse(ctx context.Context, id string, eventID string, reqEditors ...RequestEditorFn) (*DeleteUserEventResponse, error)
 
 	// GetUserHistoryWithResponse A user's recent interactions
 	//
@@ -3756,6 +4515,124 @@ func (r PostEventsResponse) ContentType() string {
 	return ""
 }
 
+// GetLatestResponse401Headers the declared response headers of an HTTP 401 response for GetLatest
+type GetLatestResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetLatestResponse403Headers the declared response headers of an HTTP 403 response for GetLatest
+type GetLatestResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetLatestResponse429Headers the declared response headers of an HTTP 429 response for GetLatest
+type GetLatestResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetLatestResponse500Headers the declared response headers of an HTTP 500 response for GetLatest
+type GetLatestResponse500Headers struct {
+	XCorrelationID *string
+}
+
+// GetLatestResponse503Headers the declared response headers of an HTTP 503 response for GetLatest
+type GetLatestResponse503Headers struct {
+	XCorrelationID *string
+}
+
+type GetLatestResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LatestList
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *ErrorModel
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *ErrorModel
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetLatestResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetLatestResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetLatestResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetLatestResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetLatestResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetLatestResponse) GetJSON200() *LatestList {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetLatestResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetLatestResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetLatestResponse) GetApplicationProblemJSON422() *ErrorModel {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetLatestResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetLatestResponse) GetApplicationProblemJSON500() *ErrorModel {
+	return r.ApplicationProblemJSON500
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetLatestResponse) GetApplicationProblemJSON503() *ErrorModel {
+	return r.ApplicationProblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetLatestResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetLatestResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetLatestResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetLatestResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListMoviesResponse401Headers the declared response headers of an HTTP 401 response for ListMovies
 type ListMoviesResponse401Headers struct {
 	WWWAuthenticate *string
@@ -3999,6 +4876,117 @@ func (r PostMoviesResponse) ContentType() string {
 	return ""
 }
 
+// DeleteMovieResponse401Headers the declared response headers of an HTTP 401 response for DeleteMovie
+type DeleteMovieResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// DeleteMovieResponse403Headers the declared response headers of an HTTP 403 response for DeleteMovie
+type DeleteMovieResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+// DeleteMovieResponse429Headers the declared response headers of an HTTP 429 response for DeleteMovie
+type DeleteMovieResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteMovieResponse500Headers the declared response headers of an HTTP 500 response for DeleteMovie
+type DeleteMovieResponse500Headers struct {
+	XCorrelationID *string
+}
+
+// DeleteMovieResponse503Headers the declared response headers of an HTTP 503 response for DeleteMovie
+type DeleteMovieResponse503Headers struct {
+	XCorrelationID *string
+}
+
+type DeleteMovieResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *ErrorModel
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *ErrorModel
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteMovieResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *DeleteMovieResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteMovieResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *DeleteMovieResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteMovieResponse503Headers
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteMovieResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteMovieResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r DeleteMovieResponse) GetApplicationProblemJSON422() *ErrorModel {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DeleteMovieResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteMovieResponse) GetApplicationProblemJSON500() *ErrorModel {
+	return r.ApplicationProblemJSON500
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteMovieResponse) GetApplicationProblemJSON503() *ErrorModel {
+	return r.ApplicationProblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteMovieResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteMovieResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteMovieResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteMovieResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetMovieResponse401Headers the declared response headers of an HTTP 401 response for GetMovie
 type GetMovieResponse401Headers struct {
 	WWWAuthenticate *string
@@ -4124,6 +5112,138 @@ func (r GetMovieResponse) ContentType() string {
 	return ""
 }
 
+// PatchMovieResponse401Headers the declared response headers of an HTTP 401 response for PatchMovie
+type PatchMovieResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// PatchMovieResponse403Headers the declared response headers of an HTTP 403 response for PatchMovie
+type PatchMovieResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+// PatchMovieResponse429Headers the declared response headers of an HTTP 429 response for PatchMovie
+type PatchMovieResponse429Headers struct {
+	RetryAfter *int
+}
+
+// PatchMovieResponse500Headers the declared response headers of an HTTP 500 response for PatchMovie
+type PatchMovieResponse500Headers struct {
+	XCorrelationID *string
+}
+
+// PatchMovieResponse503Headers the declared response headers of an HTTP 503 response for PatchMovie
+type PatchMovieResponse503Headers struct {
+	XCorrelationID *string
+}
+
+type PatchMovieResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Movie
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *ErrorModel
+	// ApplicationProblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationProblemJSON413 *ErrorModel
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *ErrorModel
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *ErrorModel
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PatchMovieResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *PatchMovieResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *PatchMovieResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *PatchMovieResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *PatchMovieResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PatchMovieResponse) GetJSON200() *Movie {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PatchMovieResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PatchMovieResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r PatchMovieResponse) GetApplicationProblemJSON404() *ErrorModel {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r PatchMovieResponse) GetApplicationProblemJSON413() *ErrorModel {
+	return r.ApplicationProblemJSON413
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r PatchMovieResponse) GetApplicationProblemJSON422() *ErrorModel {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r PatchMovieResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r PatchMovieResponse) GetApplicationProblemJSON500() *ErrorModel {
+	return r.ApplicationProblemJSON500
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r PatchMovieResponse) GetApplicationProblemJSON503() *ErrorModel {
+	return r.ApplicationProblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r PatchMovieResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PatchMovieResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PatchMovieResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PatchMovieResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // PutMovieResponse401Headers the declared response headers of an HTTP 401 response for PutMovie
 type PutMovieResponse401Headers struct {
 	WWWAuthenticate *string
@@ -4243,6 +5363,131 @@ func (r PutMovieResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PutMovieResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetSimilarMoviesResponse401Headers the declared response headers of an HTTP 401 response for GetSimilarMovies
+type GetSimilarMoviesResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetSimilarMoviesResponse403Headers the declared response headers of an HTTP 403 response for GetSimilarMovies
+type GetSimilarMoviesResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+// GetSimilarMoviesResponse429Headers the declared response headers of an HTTP 429 response for GetSimilarMovies
+type GetSimilarMoviesResponse429Headers struct {
+	RetryAfter *int
+}
+
+// GetSimilarMoviesResponse500Headers the declared response headers of an HTTP 500 response for GetSimilarMovies
+type GetSimilarMoviesResponse500Headers struct {
+	XCorrelationID *string
+}
+
+// GetSimilarMoviesResponse503Headers the declared response headers of an HTTP 503 response for GetSimilarMovies
+type GetSimilarMoviesResponse503Headers struct {
+	XCorrelationID *string
+}
+
+type GetSimilarMoviesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SimilarMovies
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationProblemJSON404 *ErrorModel
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *ErrorModel
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *ErrorModel
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetSimilarMoviesResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetSimilarMoviesResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetSimilarMoviesResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetSimilarMoviesResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetSimilarMoviesResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSimilarMoviesResponse) GetJSON200() *SimilarMovies {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetSimilarMoviesResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetSimilarMoviesResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetSimilarMoviesResponse) GetApplicationProblemJSON404() *ErrorModel {
+	return r.ApplicationProblemJSON404
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetSimilarMoviesResponse) GetApplicationProblemJSON422() *ErrorModel {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetSimilarMoviesResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetSimilarMoviesResponse) GetApplicationProblemJSON500() *ErrorModel {
+	return r.ApplicationProblemJSON500
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetSimilarMoviesResponse) GetApplicationProblemJSON503() *ErrorModel {
+	return r.ApplicationProblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSimilarMoviesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSimilarMoviesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSimilarMoviesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSimilarMoviesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4597,6 +5842,235 @@ func (r PostSessionRecommendationsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r PostSessionRecommendationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteUserResponse401Headers the declared response headers of an HTTP 401 response for DeleteUser
+type DeleteUserResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// DeleteUserResponse403Headers the declared response headers of an HTTP 403 response for DeleteUser
+type DeleteUserResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+// DeleteUserResponse429Headers the declared response headers of an HTTP 429 response for DeleteUser
+type DeleteUserResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteUserResponse500Headers the declared response headers of an HTTP 500 response for DeleteUser
+type DeleteUserResponse500Headers struct {
+	XCorrelationID *string
+}
+
+// DeleteUserResponse503Headers the declared response headers of an HTTP 503 response for DeleteUser
+type DeleteUserResponse503Headers struct {
+	XCorrelationID *string
+}
+
+type DeleteUserResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ErasureReport
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *ErrorModel
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *ErrorModel
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteUserResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *DeleteUserResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteUserResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *DeleteUserResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteUserResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteUserResponse) GetJSON200() *ErasureReport {
+	return r.JSON200
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteUserResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteUserResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r DeleteUserResponse) GetApplicationProblemJSON422() *ErrorModel {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DeleteUserResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteUserResponse) GetApplicationProblemJSON500() *ErrorModel {
+	return r.ApplicationProblemJSON500
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteUserResponse) GetApplicationProblemJSON503() *ErrorModel {
+	return r.ApplicationProblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteUserResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteUserResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteUserResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteUserResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteUserEventResponse401Headers the declared response headers of an HTTP 401 response for DeleteUserEvent
+type DeleteUserEventResponse401Headers struct {
+	WWWAuthenticate *string
+}
+
+// DeleteUserEventResponse403Headers the declared response headers of an HTTP 403 response for DeleteUserEvent
+type DeleteUserEventResponse403Headers struct {
+	WWWAuthenticate *string
+}
+
+// DeleteUserEventResponse429Headers the declared response headers of an HTTP 429 response for DeleteUserEvent
+type DeleteUserEventResponse429Headers struct {
+	RetryAfter *int
+}
+
+// DeleteUserEventResponse500Headers the declared response headers of an HTTP 500 response for DeleteUserEvent
+type DeleteUserEventResponse500Headers struct {
+	XCorrelationID *string
+}
+
+// DeleteUserEventResponse503Headers the declared response headers of an HTTP 503 response for DeleteUserEvent
+type DeleteUserEventResponse503Headers struct {
+	XCorrelationID *string
+}
+
+type DeleteUserEventResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationProblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationProblemJSON401 *Unauthorized
+	// ApplicationProblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationProblemJSON403 *Forbidden
+	// ApplicationProblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationProblemJSON422 *ErrorModel
+	// ApplicationProblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationProblemJSON429 *TooManyRequests
+	// ApplicationProblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationProblemJSON500 *ErrorModel
+	// ApplicationProblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationProblemJSON503 *ErrorModel
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteUserEventResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *DeleteUserEventResponse403Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteUserEventResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *DeleteUserEventResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *DeleteUserEventResponse503Headers
+}
+
+// GetApplicationProblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteUserEventResponse) GetApplicationProblemJSON401() *Unauthorized {
+	return r.ApplicationProblemJSON401
+}
+
+// GetApplicationProblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteUserEventResponse) GetApplicationProblemJSON403() *Forbidden {
+	return r.ApplicationProblemJSON403
+}
+
+// GetApplicationProblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r DeleteUserEventResponse) GetApplicationProblemJSON422() *ErrorModel {
+	return r.ApplicationProblemJSON422
+}
+
+// GetApplicationProblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DeleteUserEventResponse) GetApplicationProblemJSON429() *TooManyRequests {
+	return r.ApplicationProblemJSON429
+}
+
+// GetApplicationProblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteUserEventResponse) GetApplicationProblemJSON500() *ErrorModel {
+	return r.ApplicationProblemJSON500
+}
+
+// GetApplicationProblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteUserEventResponse) GetApplicationProblemJSON503() *ErrorModel {
+	return r.ApplicationProblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteUserEventResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteUserEventResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteUserEventResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteUserEventResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -5035,6 +6509,21 @@ func (c *ClientWithResponses) PostEventsWithResponse(ctx context.Context, body P
 	return ParsePostEventsResponse(rsp)
 }
 
+// GetLatestWithResponse Newest movies
+//
+// The newest movies of the catalog: by release year, then by when the catalog first had the movie (the time of its first PUT or import; a later write keeps it), latest first, then by id. Hidden and deleted movies never appear. genre and exclude filter as on every list.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/latest (the `GetLatest` operationId).
+func (c *ClientWithResponses) GetLatestWithResponse(ctx context.Context, params *GetLatestParams, reqEditors ...RequestEditorFn) (*GetLatestResponse, error) {
+	rsp, err := c.GetLatest(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetLatestResponse(rsp)
+}
+
 // ListMoviesWithResponse List the catalog
 //
 // Movies ordered by id, a page at a time: pass the next_after of a page as after to get the next one; the last page has no next_after.
@@ -5080,6 +6569,21 @@ func (c *ClientWithResponses) PostMoviesWithResponse(ctx context.Context, body P
 	return ParsePostMoviesResponse(rsp)
 }
 
+// DeleteMovieWithResponse Delete a movie
+//
+// Removes the movie from the catalog (GET answers 404 from then on) and from every list served, from every tier (lists cached before included), on every node within a second. Its events, item vectors and precomputed lists outlive it, so the id stays unservable until a PUT creates the movie again. Idempotent: deleting a movie that is gone, or that the catalog never had, answers 204 too (and keeps that id out of every list).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/movies/{id} (the `DeleteMovie` operationId).
+func (c *ClientWithResponses) DeleteMovieWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteMovieResponse, error) {
+	rsp, err := c.DeleteMovie(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteMovieResponse(rsp)
+}
+
 // GetMovieWithResponse Get a movie
 //
 // The catalog entry of one movie; 404 when the catalog does not have it.
@@ -5095,9 +6599,39 @@ func (c *ClientWithResponses) GetMovieWithResponse(ctx context.Context, id strin
 	return ParseGetMovieResponse(rsp)
 }
 
+// PatchMovieWithBodyWithResponse Hide or show a movie
+//
+// {"hidden": true} keeps the movie in the catalog but takes it out of every list served, from every tier (lists cached before included), on every node within a second; {"hidden": false} serves it again. Setting what is already set changes nothing and succeeds. 404 when the catalog does not have the movie.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/movies/{id} (the `PatchMovie` operationId).
+func (c *ClientWithResponses) PatchMovieWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PatchMovieResponse, error) {
+	rsp, err := c.PatchMovieWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchMovieResponse(rsp)
+}
+
+// PatchMovieWithResponse Hide or show a movie
+//
+// {"hidden": true} keeps the movie in the catalog but takes it out of every list served, from every tier (lists cached before included), on every node within a second; {"hidden": false} serves it again. Setting what is already set changes nothing and succeeds. 404 when the catalog does not have the movie.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/movies/{id} (the `PatchMovie` operationId).
+func (c *ClientWithResponses) PatchMovieWithResponse(ctx context.Context, id string, body PatchMovieJSONRequestBody, reqEditors ...RequestEditorFn) (*PatchMovieResponse, error) {
+	rsp, err := c.PatchMovie(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePatchMovieResponse(rsp)
+}
+
 // PutMovieWithBodyWithResponse Create or replace a movie
 //
-// Stores the movie under the id in the path, replacing every field of an existing one. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
+// Stores the movie under the id in the path, replacing every field of an existing one but hidden, which only PATCH changes; a movie deleted before is in the catalog, and served, again. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5112,7 +6646,7 @@ func (c *ClientWithResponses) PutMovieWithBodyWithResponse(ctx context.Context, 
 
 // PutMovieWithResponse Create or replace a movie
 //
-// Stores the movie under the id in the path, replacing every field of an existing one. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
+// Stores the movie under the id in the path, replacing every field of an existing one but hidden, which only PATCH changes; a movie deleted before is in the catalog, and served, again. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5125,9 +6659,24 @@ func (c *ClientWithResponses) PutMovieWithResponse(ctx context.Context, id strin
 	return ParsePutMovieResponse(rsp)
 }
 
+// GetSimilarMoviesWithResponse Movies similar to a movie
+//
+// The movies nearest to this one by cosine of the serving model's item factors (method factors), never the movie itself, a hidden or deleted movie, or, with user_id, one the user has interacted with. A movie the serving model has no factors for yet (added since the last training) gets movies similar by metadata instead (method genres). genre and exclude filter as on every list. 404 when the catalog does not have the movie.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/movies/{id}/similar (the `GetSimilarMovies` operationId).
+func (c *ClientWithResponses) GetSimilarMoviesWithResponse(ctx context.Context, id string, params *GetSimilarMoviesParams, reqEditors ...RequestEditorFn) (*GetSimilarMoviesResponse, error) {
+	rsp, err := c.GetSimilarMovies(ctx, id, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSimilarMoviesResponse(rsp)
+}
+
 // GetPopularWithResponse Popular movies
 //
-// Movies ranked by time-decayed interest (each event's weight halves every week by default), for everyone: unlike a user's recommendations, nothing is excluded.
+// Movies ranked by time-decayed interest (each event's weight halves every week by default), for everyone: unlike a user's recommendations, nothing the user saw is excluded; hidden and deleted movies never appear. With genre, the ranking is read deeper until n movies of those genres are found.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -5142,7 +6691,9 @@ func (c *ClientWithResponses) GetPopularWithResponse(ctx context.Context, params
 
 // GetRecommendationsWithResponse Recommend movies for a user
 //
-// Walks four tiers and answers from the first that can: the cache, the user's real-time preference vector (nearest movies by inner product), the list precomputed by the last training, and time-decayed popular movies. Movies the user has interacted with are never recommended. A failing tier is skipped; 503 only when none can answer.
+// Walks four tiers and answers from the first that can: the cache, the user's real-time preference vector (nearest movies by inner product), the list precomputed by the last training, and time-decayed popular movies. Movies the user has interacted with are never recommended, nor are hidden or deleted ones. A failing tier is skipped; 503 only when none can answer.
+//
+// With genre or exclude the list holds n movies that pass whenever the tiers have them: each tier filters, and one that comes up short gives way to the next (the vector search keeps walking its index until n pass). A filtered list is never cached; it is served from the cache only when n items of the cached list pass.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -5183,6 +6734,38 @@ func (c *ClientWithResponses) PostSessionRecommendationsWithResponse(ctx context
 		return nil, err
 	}
 	return ParsePostSessionRecommendationsResponse(rsp)
+}
+
+// DeleteUserWithResponse Delete a user (right to be forgotten)
+//
+// Deletes everything Marquee holds of the user: their interactions in the hot table and in the archive (every Parquet file holding one is rewritten without them, verified and swapped in), their archived totals, profile (preference vector), precomputed and cached lists (on every node, the near copies included), served lists, feedback and freshness samples. Their live actor forgets them. A tombstone records the instant of the deletion, so that their events ingested before it (still in the event stream, say) are dropped whenever they arrive and never reach a later training; it is kept 30 days after the deletion is done. Events ingested after it are the user's new activity. Popularity, an aggregate over all users, keeps their part.
+//
+// Answers once everything is deleted, with what was. Idempotent: deleting a user Marquee holds nothing of answers 200 with zero counts. A 503 means the deletion stopped midway (the tombstone already holds): call it again to complete it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/users/{id} (the `DeleteUser` operationId).
+func (c *ClientWithResponses) DeleteUserWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*DeleteUserResponse, error) {
+	rsp, err := c.DeleteUser(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteUserResponse(rsp)
+}
+
+// DeleteUserEventWithResponse Delete one event of a user
+//
+// Deletes the event from the hot table and from the archive (its file is rewritten without it), with its feedback and freshness sample, and recomputes the user: the seen set, the preference vector (stored), and the cache is invalidated, so the next list is as if the event had never been sent. A key with the ingest scope may call it (a client takes back what it sent), as may one with admin. Idempotent: an event that is gone, or never was the user's, answers 204 too. The event's part in popularity stays.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/users/{id}/events/{event_id} (the `DeleteUserEvent` operationId).
+func (c *ClientWithResponses) DeleteUserEventWithResponse(ctx context.Context, id string, eventID string, reqEditors ...RequestEditorFn) (*DeleteUserEventResponse, error) {
+	rsp, err := c.DeleteUserEvent(ctx, id, eventID, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteUserEventResponse(rsp)
 }
 
 // GetUserHistoryWithResponse A user's recent interactions
@@ -6333,6 +7916,127 @@ func ParsePostEventsResponse(rsp *http.Response) (*PostEventsResponse, error) {
 	return response, nil
 }
 
+// ParseGetLatestResponse parses an HTTP response from a GetLatestWithResponse call
+func ParseGetLatestResponse(rsp *http.Response) (*GetLatestResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetLatestResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LatestList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetLatestResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetLatestResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetLatestResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetLatestResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetLatestResponse503Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListMoviesResponse parses an HTTP response from a ListMoviesWithResponse call
 func ParseListMoviesResponse(rsp *http.Response) (*ListMoviesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -6582,6 +8286,123 @@ func ParsePostMoviesResponse(rsp *http.Response) (*PostMoviesResponse, error) {
 	return response, nil
 }
 
+// ParseDeleteMovieResponse parses an HTTP response from a DeleteMovieWithResponse call
+func ParseDeleteMovieResponse(rsp *http.Response) (*DeleteMovieResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteMovieResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteMovieResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers DeleteMovieResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteMovieResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers DeleteMovieResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteMovieResponse503Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetMovieResponse parses an HTTP response from a GetMovieWithResponse call
 func ParseGetMovieResponse(rsp *http.Response) (*GetMovieResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -6710,6 +8531,141 @@ func ParseGetMovieResponse(rsp *http.Response) (*GetMovieResponse, error) {
 	return response, nil
 }
 
+// ParsePatchMovieResponse parses an HTTP response from a PatchMovieWithResponse call
+func ParsePatchMovieResponse(rsp *http.Response) (*PatchMovieResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PatchMovieResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Movie
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers PatchMovieResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers PatchMovieResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers PatchMovieResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers PatchMovieResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers PatchMovieResponse503Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParsePutMovieResponse parses an HTTP response from a PutMovieWithResponse call
 func ParsePutMovieResponse(rsp *http.Response) (*PutMovieResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -6825,6 +8781,134 @@ func ParsePutMovieResponse(rsp *http.Response) (*PutMovieResponse, error) {
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers PutMovieResponse503Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetSimilarMoviesResponse parses an HTTP response from a GetSimilarMoviesWithResponse call
+func ParseGetSimilarMoviesResponse(rsp *http.Response) (*GetSimilarMoviesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSimilarMoviesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SimilarMovies
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers GetSimilarMoviesResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetSimilarMoviesResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetSimilarMoviesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetSimilarMoviesResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetSimilarMoviesResponse503Headers
 		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
@@ -7188,6 +9272,244 @@ func ParsePostSessionRecommendationsResponse(rsp *http.Response) (*PostSessionRe
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers PostSessionRecommendationsResponse503Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteUserResponse parses an HTTP response from a DeleteUserWithResponse call
+func ParseDeleteUserResponse(rsp *http.Response) (*DeleteUserResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteUserResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ErasureReport
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteUserResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers DeleteUserResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteUserResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers DeleteUserResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteUserResponse503Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteUserEventResponse parses an HTTP response from a DeleteUserEventWithResponse call
+func ParseDeleteUserEventResponse(rsp *http.Response) (*DeleteUserEventResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteUserEventResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ErrorModel
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationProblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers DeleteUserEventResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers DeleteUserEventResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = &value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 429:
+		var headers DeleteUserEventResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers DeleteUserEventResponse500Headers
+		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XCorrelationID = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers DeleteUserEventResponse503Headers
 		if values := rsp.Header.Values("X-Correlation-ID"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Correlation-ID", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

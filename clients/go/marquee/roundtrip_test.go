@@ -115,6 +115,40 @@ func TestEveryOperation(t *testing.T) {
 		problem("GET movies with limit=5000", tooMany, err, http.StatusUnprocessableEntity, "query.limit")
 	})
 
+	t.Run("what is served", func(t *testing.T) {
+		// sdk-movie-1 is new since the model was trained: a cold movie.
+		sim, err := c.GetSimilarMoviesWithResponse(ctx, "sdk-movie-1", &marquee.GetSimilarMoviesParams{N: new(int64(3)), Genre: []string{"Drama"}})
+		ok("GET /api/movies/{id}/similar", sim, err, http.StatusOK)
+		if sim.JSON200.Method != marquee.SimilarMoviesMethodGenres || len(sim.JSON200.Items) != 3 {
+			t.Fatalf("similar to a cold movie: %+v", sim.JSON200)
+		}
+		noSim, err := c.GetSimilarMoviesWithResponse(ctx, "no-such-movie", nil)
+		problem("GET similar to a missing movie", noSim, err, http.StatusNotFound, "")
+		badSim, err := c.GetSimilarMoviesWithResponse(ctx, "sdk-movie-1", &marquee.GetSimilarMoviesParams{Exclude: []string{"not an id"}})
+		problem("GET similar excluding a bad id", badSim, err, http.StatusUnprocessableEntity, "query.exclude")
+
+		latest, err := c.GetLatestWithResponse(ctx, &marquee.GetLatestParams{N: new(int64(2)), Genre: []string{"Drama"}})
+		ok("GET /api/latest", latest, err, http.StatusOK)
+		if len(latest.JSON200.Movies) != 2 || !slices.Contains(latest.JSON200.Movies[0].Genres, "Drama") {
+			t.Fatalf("latest dramas: %+v", latest.JSON200.Movies)
+		}
+		badLatest, err := c.GetLatestWithResponse(ctx, &marquee.GetLatestParams{Genre: []string{"Drama,"}})
+		problem("GET latest with an empty genre", badLatest, err, http.StatusUnprocessableEntity, "query.genre")
+
+		hidden, err := c.PatchMovieWithResponse(ctx, "sdk-movie-3", marquee.MoviePatch{Hidden: new(true)})
+		ok("PATCH /api/movies/{id}", hidden, err, http.StatusOK)
+		if hidden.JSON200.Hidden == nil || !*hidden.JSON200.Hidden {
+			t.Fatalf("patch: %+v", hidden.JSON200)
+		}
+		noPatch, err := c.PatchMovieWithResponse(ctx, "no-such-movie", marquee.MoviePatch{Hidden: new(false)})
+		problem("PATCH a missing movie", noPatch, err, http.StatusNotFound, "")
+		del, err := c.DeleteMovieWithResponse(ctx, "sdk-movie-2")
+		ok("DELETE /api/movies/{id}", del, err, http.StatusNoContent)
+		if gone, _ := c.GetMovieWithResponse(ctx, "sdk-movie-2"); gone.StatusCode() != http.StatusNotFound {
+			t.Fatalf("a deleted movie: %d", gone.StatusCode())
+		}
+	})
+
 	var recLogID string
 	var recommended []string
 	t.Run("recommendations", func(t *testing.T) {
@@ -216,6 +250,18 @@ func TestEveryOperation(t *testing.T) {
 		}
 		badHist, err := c.GetUserHistoryWithResponse(ctx, "sdk-user", &marquee.GetUserHistoryParams{Limit: new(int64(0))})
 		problem("GET history with limit=0", badHist, err, http.StatusUnprocessableEntity, "query.limit")
+	})
+
+	t.Run("deletion", func(t *testing.T) {
+		ev, err := c.DeleteUserEventWithResponse(ctx, "sdk-gone", "sdk-no-such-event")
+		ok("DELETE /api/users/{id}/events/{event_id}", ev, err, http.StatusNoContent)
+		badEv, err := c.DeleteUserEventWithResponse(ctx, "sdk-gone", "not an id")
+		problem("DELETE an event with a bad id", badEv, err, http.StatusUnprocessableEntity, "path.event_id")
+		rep, err := c.DeleteUserWithResponse(ctx, "sdk-gone")
+		ok("DELETE /api/users/{id}", rep, err, http.StatusOK)
+		if rep.JSON200.UserID != "sdk-gone" || rep.JSON200.HotEvents != 0 || rep.JSON200.DeletedAt.IsZero() {
+			t.Fatalf("deleting a user with nothing stored: %+v", rep.JSON200)
+		}
 	})
 
 	t.Run("analytics", func(t *testing.T) {

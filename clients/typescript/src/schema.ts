@@ -170,6 +170,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/latest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Newest movies
+         * @description The newest movies of the catalog: by release year, then by when the catalog first had the movie (the time of its first PUT or import; a later write keeps it), latest first, then by id. Hidden and deleted movies never appear. genre and exclude filter as on every list.
+         */
+        get: operations["get-latest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/movies": {
         parameters: {
             query?: never;
@@ -208,9 +228,37 @@ export interface paths {
         get: operations["get-movie"];
         /**
          * Create or replace a movie
-         * @description Stores the movie under the id in the path, replacing every field of an existing one. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
+         * @description Stores the movie under the id in the path, replacing every field of an existing one but hidden, which only PATCH changes; a movie deleted before is in the catalog, and served, again. The title and genres are UTF-8 text without NUL characters (422 naming the field otherwise). Events may name a movie only once the catalog has it (unless MARQUEE_ACCEPT_UNKNOWN_MOVIES is set), and titles in recommendation lists come from here.
          */
         put: operations["put-movie"];
+        post?: never;
+        /**
+         * Delete a movie
+         * @description Removes the movie from the catalog (GET answers 404 from then on) and from every list served, from every tier (lists cached before included), on every node within a second. Its events, item vectors and precomputed lists outlive it, so the id stays unservable until a PUT creates the movie again. Idempotent: deleting a movie that is gone, or that the catalog never had, answers 204 too (and keeps that id out of every list).
+         */
+        delete: operations["delete-movie"];
+        options?: never;
+        head?: never;
+        /**
+         * Hide or show a movie
+         * @description {"hidden": true} keeps the movie in the catalog but takes it out of every list served, from every tier (lists cached before included), on every node within a second; {"hidden": false} serves it again. Setting what is already set changes nothing and succeeds. 404 when the catalog does not have the movie.
+         */
+        patch: operations["patch-movie"];
+        trace?: never;
+    };
+    "/api/movies/{id}/similar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Movies similar to a movie
+         * @description The movies nearest to this one by cosine of the serving model's item factors (method factors), never the movie itself, a hidden or deleted movie, or, with user_id, one the user has interacted with. A movie the serving model has no factors for yet (added since the last training) gets movies similar by metadata instead (method genres). genre and exclude filter as on every list. 404 when the catalog does not have the movie.
+         */
+        get: operations["get-similar-movies"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -227,7 +275,7 @@ export interface paths {
         };
         /**
          * Popular movies
-         * @description Movies ranked by time-decayed interest (each event's weight halves every week by default), for everyone: unlike a user's recommendations, nothing is excluded.
+         * @description Movies ranked by time-decayed interest (each event's weight halves every week by default), for everyone: unlike a user's recommendations, nothing the user saw is excluded; hidden and deleted movies never appear. With genre, the ranking is read deeper until n movies of those genres are found.
          */
         get: operations["get-popular"];
         put?: never;
@@ -247,7 +295,9 @@ export interface paths {
         };
         /**
          * Recommend movies for a user
-         * @description Walks four tiers and answers from the first that can: the cache, the user's real-time preference vector (nearest movies by inner product), the list precomputed by the last training, and time-decayed popular movies. Movies the user has interacted with are never recommended. A failing tier is skipped; 503 only when none can answer.
+         * @description Walks four tiers and answers from the first that can: the cache, the user's real-time preference vector (nearest movies by inner product), the list precomputed by the last training, and time-decayed popular movies. Movies the user has interacted with are never recommended, nor are hidden or deleted ones. A failing tier is skipped; 503 only when none can answer.
+         *
+         *     With genre or exclude the list holds n movies that pass whenever the tiers have them: each tier filters, and one that comes up short gives way to the next (the vector search keeps walking its index until n pass). A filtered list is never cached; it is served from the cache only when n items of the cached list pass.
          */
         get: operations["get-recommendations"];
         put?: never;
@@ -273,6 +323,48 @@ export interface paths {
          */
         post: operations["post-session-recommendations"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a user (right to be forgotten)
+         * @description Deletes everything Marquee holds of the user: their interactions in the hot table and in the archive (every Parquet file holding one is rewritten without them, verified and swapped in), their archived totals, profile (preference vector), precomputed and cached lists (on every node, the near copies included), served lists, feedback and freshness samples. Their live actor forgets them. A tombstone records the instant of the deletion, so that their events ingested before it (still in the event stream, say) are dropped whenever they arrive and never reach a later training; it is kept 30 days after the deletion is done. Events ingested after it are the user's new activity. Popularity, an aggregate over all users, keeps their part.
+         *
+         *     Answers once everything is deleted, with what was. Idempotent: deleting a user Marquee holds nothing of answers 200 with zero counts. A 503 means the deletion stopped midway (the tombstone already holds): call it again to complete it.
+         */
+        delete: operations["delete-user"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/{id}/events/{event_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete one event of a user
+         * @description Deletes the event from the hot table and from the archive (its file is rewritten without it), with its feedback and freshness sample, and recomputes the user: the seen set, the preference vector (stored), and the cache is invalidated, so the next list is as if the event had never been sent. A key with the ingest scope may call it (a client takes back what it sent), as may one with admin. Idempotent: an event that is gone, or never was the user's, answers 204 too. The event's part in popularity stays.
+         */
+        delete: operations["delete-user-event"];
         options?: never;
         head?: never;
         patch?: never;
@@ -419,6 +511,23 @@ export interface components {
             ctr: number;
             /** Format: int64 */
             impressions: number;
+        };
+        ErasureReport: {
+            /**
+             * Format: uri
+             * @description A URL to the JSON Schema for this object.
+             * @example https://example.com/schemas/ErasureReport.json
+             */
+            readonly $schema?: string;
+            /** Format: int64 */
+            archived_events: number;
+            /** Format: date-time */
+            deleted_at: string;
+            /** Format: int64 */
+            files_rewritten: number;
+            /** Format: int64 */
+            hot_events: number;
+            user_id: string;
         };
         ErrorDetail: {
             /** @description Where the error occurred, e.g. 'body.items[3].tags' or 'path.thing-id' */
@@ -642,6 +751,18 @@ export interface components {
             /** Format: double */
             p99_ms: number;
         };
+        LatestList: {
+            /**
+             * Format: uri
+             * @description A URL to the JSON Schema for this object.
+             * @example https://example.com/schemas/LatestList.json
+             */
+            readonly $schema?: string;
+            /** Format: date-time */
+            generated_at: string;
+            /** @description Newest first: by release year, then by when the catalog first had the movie (later first), then by id; a movie without a year comes after every dated one. */
+            movies: components["schemas"]["Movie"][] | null;
+        };
         ListMoviesOutputBody: {
             /**
              * Format: uri
@@ -731,6 +852,8 @@ export interface components {
              *     ]
              */
             genres?: string[] | null;
+            /** @description Hidden from every list (PATCH /api/movies/{id}); writes of the other fields keep it. */
+            readonly hidden?: boolean;
             /** @example interstellar-2014 */
             id: string;
             /** @example Interstellar */
@@ -762,6 +885,19 @@ export interface components {
              * @example 2014
              */
             year?: number;
+        };
+        MoviePatch: {
+            /**
+             * Format: uri
+             * @description A URL to the JSON Schema for this object.
+             * @example https://example.com/schemas/MoviePatch.json
+             */
+            readonly $schema?: string;
+            /**
+             * @description true hides the movie from every list, false serves it again.
+             * @example true
+             */
+            hidden: boolean | null;
         };
         Options: {
             /**
@@ -937,6 +1073,30 @@ export interface components {
              * @example sess-7f3a
              */
             session_id?: string;
+        };
+        SimilarMovies: {
+            /**
+             * Format: uri
+             * @description A URL to the JSON Schema for this object.
+             * @example https://example.com/schemas/SimilarMovies.json
+             */
+            readonly $schema?: string;
+            /** Format: date-time */
+            generated_at: string;
+            items: components["schemas"]["RecItem"][] | null;
+            /**
+             * @description factors: nearest by cosine of the serving model's item factors (score: the cosine). genres: the movie has no factors in the serving model yet (a cold movie), or no model serves, so the list is by metadata: genre Jaccard index (the score), then release-year gap, then popularity. A factors list the model cannot fill (filters) is topped up by metadata, after its own items.
+             * @example factors
+             * @enum {string}
+             */
+            method: "factors" | "genres";
+            /**
+             * @description The model whose factors ranked the list (method factors).
+             * @example als-20261129-020000
+             */
+            model_version?: string;
+            /** @example interstellar-2014 */
+            movie_id: string;
         };
         SummaryTotals: {
             /** Format: int64 */
@@ -2080,6 +2240,103 @@ export interface operations {
             };
         };
     };
+    "get-latest": {
+        parameters: {
+            query?: {
+                /** @description How many movies (1 to 100). */
+                n?: number;
+                /** @description Only movies of one of these genres (compared without regard to case). Repeat the parameter or separate genres with commas: genre=Horror&genre=Comedy and genre=Horror,Comedy are the same filter. At most 20 genres of 1 to 50 bytes, UTF-8 without NUL; a genre no movie has gives fewer movies (none), not an error. */
+                genre?: string[] | null;
+                /** @description Never these movies: movie ids, repeated or comma-separated, at most 500. */
+                exclude?: string[] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The newest movies. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "movies": [
+                     *         {
+                     *           "id": "interstellar-2014",
+                     *           "title": "Interstellar",
+                     *           "year": 2014,
+                     *           "genres": [
+                     *             "Sci-Fi",
+                     *             "Drama"
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "generated_at": "2026-11-29T12:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["LatestList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "title": "Unprocessable Entity",
+                     *       "status": 422,
+                     *       "detail": "validation failed",
+                     *       "errors": [
+                     *         {
+                     *           "message": "each movie id may contain only letters, digits and _ . : @ - (found ' ' at byte 4)",
+                     *           "location": "query.exclude",
+                     *           "value": "jaws 1975"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "list-movies": {
         parameters: {
             query?: {
@@ -2496,11 +2753,323 @@ export interface operations {
             };
         };
     };
+    "delete-movie": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Movie id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "patch-movie": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Movie id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "hidden": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["MoviePatch"];
+            };
+        };
+        responses: {
+            /** @description The movie as stored. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "interstellar-2014",
+                     *       "title": "Interstellar",
+                     *       "year": 2014,
+                     *       "genres": [
+                     *         "Sci-Fi",
+                     *         "Drama"
+                     *       ],
+                     *       "hidden": true
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Movie"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "movie \"no-such-movie\" is not in the catalog"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Request Entity Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "title": "Unprocessable Entity",
+                     *       "status": 422,
+                     *       "detail": "validation failed",
+                     *       "errors": [
+                     *         {
+                     *           "message": "expected required property hidden to be present",
+                     *           "location": "body",
+                     *           "value": {}
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "get-similar-movies": {
+        parameters: {
+            query?: {
+                /** @description How many movies (1 to 100). */
+                n?: number;
+                /** @description Leave out every movie this user has interacted with. */
+                user_id?: string;
+                /** @description Only movies of one of these genres (compared without regard to case). Repeat the parameter or separate genres with commas: genre=Horror&genre=Comedy and genre=Horror,Comedy are the same filter. At most 20 genres of 1 to 50 bytes, UTF-8 without NUL; a genre no movie has gives fewer movies (none), not an error. */
+                genre?: string[] | null;
+                /** @description Never these movies: movie ids, repeated or comma-separated, at most 500. */
+                exclude?: string[] | null;
+            };
+            header?: never;
+            path: {
+                /** @description Movie id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The similar movies, most similar first, and how they were found. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "movie_id": "interstellar-2014",
+                     *       "method": "factors",
+                     *       "model_version": "als-20261129-020000",
+                     *       "items": [
+                     *         {
+                     *           "rank": 1,
+                     *           "movie_id": "the-martian-2015",
+                     *           "title": "The Martian",
+                     *           "score": 0.91
+                     *         },
+                     *         {
+                     *           "rank": 2,
+                     *           "movie_id": "gravity-2013",
+                     *           "title": "Gravity",
+                     *           "score": 0.88
+                     *         }
+                     *       ],
+                     *       "generated_at": "2026-11-29T12:00:00Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SimilarMovies"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "movie \"no-such-movie\" is not in the catalog"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "title": "Unprocessable Entity",
+                     *       "status": 422,
+                     *       "detail": "validation failed",
+                     *       "errors": [
+                     *         {
+                     *           "message": "at most 20 genres",
+                     *           "location": "query.genre",
+                     *           "value": 21
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
     "get-popular": {
         parameters: {
             query?: {
                 /** @description How many movies (1 to 100). */
                 n?: number;
+                /** @description Only movies of one of these genres (compared without regard to case). Repeat the parameter or separate genres with commas: genre=Horror&genre=Comedy and genre=Horror,Comedy are the same filter. At most 20 genres of 1 to 50 bytes, UTF-8 without NUL; a genre no movie has gives fewer movies (none), not an error. */
+                genre?: string[] | null;
+                /** @description Never these movies: movie ids, repeated or comma-separated, at most 500. */
+                exclude?: string[] | null;
             };
             header?: never;
             path?: never;
@@ -2599,6 +3168,10 @@ export interface operations {
                 user_id: string;
                 /** @description How many movies (1 to 100). */
                 n?: number;
+                /** @description Only movies of one of these genres (compared without regard to case). Repeat the parameter or separate genres with commas: genre=Horror&genre=Comedy and genre=Horror,Comedy are the same filter. At most 20 genres of 1 to 50 bytes, UTF-8 without NUL; a genre no movie has gives fewer movies (none), not an error. */
+                genre?: string[] | null;
+                /** @description Never these movies: movie ids, repeated or comma-separated, at most 500. */
+                exclude?: string[] | null;
             };
             header?: never;
             path?: never;
@@ -2655,8 +3228,8 @@ export interface operations {
                      *       "detail": "validation failed",
                      *       "errors": [
                      *         {
-                     *           "message": "required query parameter is missing",
-                     *           "location": "query.user_id",
+                     *           "message": "each genre must be 1 to 50 bytes",
+                     *           "location": "query.genre",
                      *           "value": ""
                      *         }
                      *       ]
@@ -2785,6 +3358,149 @@ export interface operations {
                      *       ]
                      *     }
                      */
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "delete-user": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What was deleted. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "user_id": "user_123",
+                     *       "deleted_at": "2026-11-29T12:10:00Z",
+                     *       "hot_events": 12,
+                     *       "archived_events": 87,
+                     *       "files_rewritten": 3
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErasureReport"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            429: components["responses"]["TooManyRequests"];
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    /**
+                     * @description The correlation id of this answer, also in the problem's instance (urn:marquee:error:<id>): the server log has the cause under it (attribute error_id).
+                     * @example 01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d
+                     */
+                    "X-Correlation-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "the deletion stopped midway; call it again to complete it",
+                     *       "instance": "urn:marquee:error:01937c4e-9d3e-7a1b-8c2d-3e4f5a6b7c8d"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["ErrorModel"];
+                };
+            };
+        };
+    };
+    "delete-user-event": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id. */
+                id: string;
+                /** @description The event's id, as stored (GET /api/users/{id}/history lists them). */
+                event_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": components["schemas"]["ErrorModel"];
                 };
             };

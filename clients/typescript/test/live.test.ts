@@ -127,6 +127,34 @@ test("events change the next recommendations", async () => {
   assert.ok(!ids.includes(a) && !ids.includes(b), `seen movies recommended: ${ids}`);
 });
 
+test("what the catalog owner controls", async () => {
+  const [movie] = check(await marquee.GET("/api/movies", { params: { query: { limit: 1 } } })).movies ?? [];
+  assert.ok(movie);
+  const similar = check(
+    await marquee.GET("/api/movies/{id}/similar", { params: { path: { id: movie.id }, query: { n: 3, genre: ["Drama", "Comedy"] } } }),
+  );
+  assert.equal(similar.method, "factors");
+  assert.equal(similar.items?.length, 3);
+  const latest = check(await marquee.GET("/api/latest", { params: { query: { n: 2, exclude: [movie.id] } } }));
+  assert.equal(latest.movies?.length, 2);
+  const bad = await marquee.GET("/api/popular", { params: { query: { genre: ["Drama,"] } } });
+  assert.equal(bad.error?.errors?.[0]?.location, "query.genre");
+
+  const hidden = check(await marquee.PATCH("/api/movies/{id}", { params: { path: { id: movie.id } }, body: { hidden: true } }));
+  assert.equal(hidden.hidden, true);
+  const popular = check(await marquee.GET("/api/popular", { params: { query: { n: 100 } } }));
+  assert.ok(!(popular.items ?? []).some((it) => it.movie_id === movie.id), "a hidden movie is served");
+  check(await marquee.PATCH("/api/movies/{id}", { params: { path: { id: movie.id } }, body: { hidden: false } }));
+  const deleted = await marquee.DELETE("/api/movies/{id}", { params: { path: { id: "ts-never-there" } } });
+  assert.equal(deleted.response.status, 204);
+
+  const event = await marquee.DELETE("/api/users/{id}/events/{event_id}", { params: { path: { id: "ts-gone", event_id: "ts-no-event" } } });
+  assert.equal(event.response.status, 204);
+  const erased = check(await marquee.DELETE("/api/users/{id}", { params: { path: { id: "ts-gone" } } }));
+  assert.equal(erased.user_id, "ts-gone");
+  assert.equal(erased.hot_events, 0);
+});
+
 test("errors are problem documents", async () => {
   // An event type the contract does not have: the types refuse it, so the
   // test goes around them to see what the server answers.

@@ -260,7 +260,11 @@ type Recommend struct {
 	UserId string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
 	N      int32                  `protobuf:"varint,2,opt,name=n,proto3" json:"n,omitempty"`
 	// skip_cache: the caller's own read of the cache just failed.
-	SkipCache     bool `protobuf:"varint,3,opt,name=skip_cache,json=skipCache,proto3" json:"skip_cache,omitempty"`
+	SkipCache bool `protobuf:"varint,3,opt,name=skip_cache,json=skipCache,proto3" json:"skip_cache,omitempty"`
+	// genres and exclude are the client's filter (domain.Filter): movies of
+	// one of genres only (none: any), never one of exclude.
+	Genres        []string `protobuf:"bytes,4,rep,name=genres,proto3" json:"genres,omitempty"`
+	Exclude       []string `protobuf:"bytes,5,rep,name=exclude,proto3" json:"exclude,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -316,6 +320,131 @@ func (x *Recommend) GetSkipCache() bool {
 	return false
 }
 
+func (x *Recommend) GetGenres() []string {
+	if x != nil {
+		return x.Genres
+	}
+	return nil
+}
+
+func (x *Recommend) GetExclude() []string {
+	if x != nil {
+		return x.Exclude
+	}
+	return nil
+}
+
+// ResetUser asks a user grain to drop what it holds of the user. With
+// buried_at set the user was deleted then: the grain forgets them, and
+// from then on drops every event ingested before that instant (events
+// still in the stream). Without it an event of theirs was deleted: the
+// grain reloads the user from the stores and stores their recomputed
+// profile. The answer is UserReset.
+type ResetUser struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	BuriedAt      *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=buried_at,json=buriedAt,proto3" json:"buried_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResetUser) Reset() {
+	*x = ResetUser{}
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResetUser) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResetUser) ProtoMessage() {}
+
+func (x *ResetUser) ProtoReflect() protoreflect.Message {
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResetUser.ProtoReflect.Descriptor instead.
+func (*ResetUser) Descriptor() ([]byte, []int) {
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ResetUser) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *ResetUser) GetBuriedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.BuriedAt
+	}
+	return nil
+}
+
+// UserReset answers ResetUser; error is empty when it is done.
+type UserReset struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Error         string                 `protobuf:"bytes,1,opt,name=error,proto3" json:"error,omitempty"`
+	Unavailable   bool                   `protobuf:"varint,2,opt,name=unavailable,proto3" json:"unavailable,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UserReset) Reset() {
+	*x = UserReset{}
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UserReset) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UserReset) ProtoMessage() {}
+
+func (x *UserReset) ProtoReflect() protoreflect.Message {
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UserReset.ProtoReflect.Descriptor instead.
+func (*UserReset) Descriptor() ([]byte, []int) {
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *UserReset) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *UserReset) GetUnavailable() bool {
+	if x != nil {
+		return x.Unavailable
+	}
+	return false
+}
+
 // ScoredMovie is domain.ScoredMovie on the wire.
 type ScoredMovie struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -328,7 +457,7 @@ type ScoredMovie struct {
 
 func (x *ScoredMovie) Reset() {
 	*x = ScoredMovie{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[4]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -340,7 +469,7 @@ func (x *ScoredMovie) String() string {
 func (*ScoredMovie) ProtoMessage() {}
 
 func (x *ScoredMovie) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[4]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -353,7 +482,7 @@ func (x *ScoredMovie) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScoredMovie.ProtoReflect.Descriptor instead.
 func (*ScoredMovie) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{4}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ScoredMovie) GetMovieId() string {
@@ -399,7 +528,7 @@ type Recommended struct {
 
 func (x *Recommended) Reset() {
 	*x = Recommended{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[5]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -411,7 +540,7 @@ func (x *Recommended) String() string {
 func (*Recommended) ProtoMessage() {}
 
 func (x *Recommended) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[5]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -424,7 +553,7 @@ func (x *Recommended) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recommended.ProtoReflect.Descriptor instead.
 func (*Recommended) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{5}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Recommended) GetRecLogId() string {
@@ -523,7 +652,7 @@ type Keepalive struct {
 
 func (x *Keepalive) Reset() {
 	*x = Keepalive{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[6]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -535,7 +664,7 @@ func (x *Keepalive) String() string {
 func (*Keepalive) ProtoMessage() {}
 
 func (x *Keepalive) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[6]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -548,7 +677,7 @@ func (x *Keepalive) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Keepalive.ProtoReflect.Descriptor instead.
 func (*Keepalive) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{6}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Keepalive) GetFrom() string {
@@ -568,7 +697,7 @@ type KeepaliveAck struct {
 
 func (x *KeepaliveAck) Reset() {
 	*x = KeepaliveAck{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[7]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -580,7 +709,7 @@ func (x *KeepaliveAck) String() string {
 func (*KeepaliveAck) ProtoMessage() {}
 
 func (x *KeepaliveAck) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[7]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -593,7 +722,7 @@ func (x *KeepaliveAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeepaliveAck.ProtoReflect.Descriptor instead.
 func (*KeepaliveAck) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{7}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *KeepaliveAck) GetAddress() string {
@@ -628,7 +757,7 @@ type TrainingJob struct {
 
 func (x *TrainingJob) Reset() {
 	*x = TrainingJob{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[8]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -640,7 +769,7 @@ func (x *TrainingJob) String() string {
 func (*TrainingJob) ProtoMessage() {}
 
 func (x *TrainingJob) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[8]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -653,7 +782,7 @@ func (x *TrainingJob) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainingJob.ProtoReflect.Descriptor instead.
 func (*TrainingJob) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{8}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *TrainingJob) GetId() string {
@@ -782,7 +911,7 @@ type Train struct {
 
 func (x *Train) Reset() {
 	*x = Train{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[9]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -794,7 +923,7 @@ func (x *Train) String() string {
 func (*Train) ProtoMessage() {}
 
 func (x *Train) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[9]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -807,7 +936,7 @@ func (x *Train) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Train.ProtoReflect.Descriptor instead.
 func (*Train) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{9}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Train) GetReason() string {
@@ -842,7 +971,7 @@ type TrainAnswer struct {
 
 func (x *TrainAnswer) Reset() {
 	*x = TrainAnswer{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[10]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -854,7 +983,7 @@ func (x *TrainAnswer) String() string {
 func (*TrainAnswer) ProtoMessage() {}
 
 func (x *TrainAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[10]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -867,7 +996,7 @@ func (x *TrainAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainAnswer.ProtoReflect.Descriptor instead.
 func (*TrainAnswer) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{10}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *TrainAnswer) GetJob() *TrainingJob {
@@ -894,7 +1023,7 @@ type JobQuery struct {
 
 func (x *JobQuery) Reset() {
 	*x = JobQuery{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[11]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -906,7 +1035,7 @@ func (x *JobQuery) String() string {
 func (*JobQuery) ProtoMessage() {}
 
 func (x *JobQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[11]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -919,7 +1048,7 @@ func (x *JobQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobQuery.ProtoReflect.Descriptor instead.
 func (*JobQuery) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{11}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *JobQuery) GetId() string {
@@ -940,7 +1069,7 @@ type JobAnswer struct {
 
 func (x *JobAnswer) Reset() {
 	*x = JobAnswer{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[12]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -952,7 +1081,7 @@ func (x *JobAnswer) String() string {
 func (*JobAnswer) ProtoMessage() {}
 
 func (x *JobAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[12]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -965,7 +1094,7 @@ func (x *JobAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobAnswer.ProtoReflect.Descriptor instead.
 func (*JobAnswer) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{12}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *JobAnswer) GetJob() *TrainingJob {
@@ -992,7 +1121,7 @@ type TrainingQuery struct {
 
 func (x *TrainingQuery) Reset() {
 	*x = TrainingQuery{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[13]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1004,7 +1133,7 @@ func (x *TrainingQuery) String() string {
 func (*TrainingQuery) ProtoMessage() {}
 
 func (x *TrainingQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[13]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1017,7 +1146,7 @@ func (x *TrainingQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainingQuery.ProtoReflect.Descriptor instead.
 func (*TrainingQuery) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{13}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{15}
 }
 
 // TrainingAnswer answers TrainingQuery.
@@ -1031,7 +1160,7 @@ type TrainingAnswer struct {
 
 func (x *TrainingAnswer) Reset() {
 	*x = TrainingAnswer{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[14]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1043,7 +1172,7 @@ func (x *TrainingAnswer) String() string {
 func (*TrainingAnswer) ProtoMessage() {}
 
 func (x *TrainingAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[14]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1056,7 +1185,7 @@ func (x *TrainingAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainingAnswer.ProtoReflect.Descriptor instead.
 func (*TrainingAnswer) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{14}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *TrainingAnswer) GetCurrent() *TrainingJob {
@@ -1106,7 +1235,7 @@ type SolveBlock struct {
 
 func (x *SolveBlock) Reset() {
 	*x = SolveBlock{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[15]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1118,7 +1247,7 @@ func (x *SolveBlock) String() string {
 func (*SolveBlock) ProtoMessage() {}
 
 func (x *SolveBlock) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[15]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1131,7 +1260,7 @@ func (x *SolveBlock) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SolveBlock.ProtoReflect.Descriptor instead.
 func (*SolveBlock) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{15}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SolveBlock) GetJobId() string {
@@ -1281,7 +1410,7 @@ type BlockSolved struct {
 
 func (x *BlockSolved) Reset() {
 	*x = BlockSolved{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[16]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1293,7 +1422,7 @@ func (x *BlockSolved) String() string {
 func (*BlockSolved) ProtoMessage() {}
 
 func (x *BlockSolved) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[16]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1306,7 +1435,7 @@ func (x *BlockSolved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlockSolved.ProtoReflect.Descriptor instead.
 func (*BlockSolved) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{16}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *BlockSolved) GetRows() []byte {
@@ -1358,7 +1487,7 @@ type ArchiveRun struct {
 
 func (x *ArchiveRun) Reset() {
 	*x = ArchiveRun{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[17]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1370,7 +1499,7 @@ func (x *ArchiveRun) String() string {
 func (*ArchiveRun) ProtoMessage() {}
 
 func (x *ArchiveRun) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[17]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1383,7 +1512,7 @@ func (x *ArchiveRun) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArchiveRun.ProtoReflect.Descriptor instead.
 func (*ArchiveRun) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{17}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ArchiveRun) GetId() string {
@@ -1481,7 +1610,7 @@ type Archive struct {
 
 func (x *Archive) Reset() {
 	*x = Archive{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[18]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1493,7 +1622,7 @@ func (x *Archive) String() string {
 func (*Archive) ProtoMessage() {}
 
 func (x *Archive) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[18]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1506,7 +1635,7 @@ func (x *Archive) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Archive.ProtoReflect.Descriptor instead.
 func (*Archive) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{18}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Archive) GetReason() string {
@@ -1527,7 +1656,7 @@ type ArchiveAnswer struct {
 
 func (x *ArchiveAnswer) Reset() {
 	*x = ArchiveAnswer{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[19]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1539,7 +1668,7 @@ func (x *ArchiveAnswer) String() string {
 func (*ArchiveAnswer) ProtoMessage() {}
 
 func (x *ArchiveAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[19]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1552,7 +1681,7 @@ func (x *ArchiveAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArchiveAnswer.ProtoReflect.Descriptor instead.
 func (*ArchiveAnswer) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{19}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ArchiveAnswer) GetRun() *ArchiveRun {
@@ -1579,7 +1708,7 @@ type ArchiveStatusQuery struct {
 
 func (x *ArchiveStatusQuery) Reset() {
 	*x = ArchiveStatusQuery{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[20]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1591,7 +1720,7 @@ func (x *ArchiveStatusQuery) String() string {
 func (*ArchiveStatusQuery) ProtoMessage() {}
 
 func (x *ArchiveStatusQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[20]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1604,7 +1733,7 @@ func (x *ArchiveStatusQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArchiveStatusQuery.ProtoReflect.Descriptor instead.
 func (*ArchiveStatusQuery) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{20}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{22}
 }
 
 // ArchiveStatus is actors.ArchiveStatus on the wire.
@@ -1620,7 +1749,7 @@ type ArchiveStatus struct {
 
 func (x *ArchiveStatus) Reset() {
 	*x = ArchiveStatus{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[21]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1632,7 +1761,7 @@ func (x *ArchiveStatus) String() string {
 func (*ArchiveStatus) ProtoMessage() {}
 
 func (x *ArchiveStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[21]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1645,7 +1774,7 @@ func (x *ArchiveStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArchiveStatus.ProtoReflect.Descriptor instead.
 func (*ArchiveStatus) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{21}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ArchiveStatus) GetCurrent() *ArchiveRun {
@@ -1700,12 +1829,20 @@ const file_marquee_clusterpb_cluster_proto_rawDesc = "" +
 	"\x06events\x18\x02 \x03(\v2\x1f.marquee.cluster.v1.InteractionR\x06events\";\n" +
 	"\aApplied\x12\x1a\n" +
 	"\binserted\x18\x01 \x01(\x05R\binserted\x12\x14\n" +
-	"\x05error\x18\x02 \x01(\tR\x05error\"Q\n" +
+	"\x05error\x18\x02 \x01(\tR\x05error\"\x83\x01\n" +
 	"\tRecommend\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\f\n" +
 	"\x01n\x18\x02 \x01(\x05R\x01n\x12\x1d\n" +
 	"\n" +
-	"skip_cache\x18\x03 \x01(\bR\tskipCache\"T\n" +
+	"skip_cache\x18\x03 \x01(\bR\tskipCache\x12\x16\n" +
+	"\x06genres\x18\x04 \x03(\tR\x06genres\x12\x18\n" +
+	"\aexclude\x18\x05 \x03(\tR\aexclude\"]\n" +
+	"\tResetUser\x12\x17\n" +
+	"\auser_id\x18\x01 \x01(\tR\x06userId\x127\n" +
+	"\tburied_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\bburiedAt\"C\n" +
+	"\tUserReset\x12\x14\n" +
+	"\x05error\x18\x01 \x01(\tR\x05error\x12 \n" +
+	"\vunavailable\x18\x02 \x01(\bR\vunavailable\"T\n" +
 	"\vScoredMovie\x12\x19\n" +
 	"\bmovie_id\x18\x01 \x01(\tR\amovieId\x12\x14\n" +
 	"\x05score\x18\x02 \x01(\x01R\x05score\x12\x14\n" +
@@ -1842,61 +1979,64 @@ func file_marquee_clusterpb_cluster_proto_rawDescGZIP() []byte {
 	return file_marquee_clusterpb_cluster_proto_rawDescData
 }
 
-var file_marquee_clusterpb_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_marquee_clusterpb_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_marquee_clusterpb_cluster_proto_goTypes = []any{
 	(*Interaction)(nil),           // 0: marquee.cluster.v1.Interaction
 	(*ApplyEvents)(nil),           // 1: marquee.cluster.v1.ApplyEvents
 	(*Applied)(nil),               // 2: marquee.cluster.v1.Applied
 	(*Recommend)(nil),             // 3: marquee.cluster.v1.Recommend
-	(*ScoredMovie)(nil),           // 4: marquee.cluster.v1.ScoredMovie
-	(*Recommended)(nil),           // 5: marquee.cluster.v1.Recommended
-	(*Keepalive)(nil),             // 6: marquee.cluster.v1.Keepalive
-	(*KeepaliveAck)(nil),          // 7: marquee.cluster.v1.KeepaliveAck
-	(*TrainingJob)(nil),           // 8: marquee.cluster.v1.TrainingJob
-	(*Train)(nil),                 // 9: marquee.cluster.v1.Train
-	(*TrainAnswer)(nil),           // 10: marquee.cluster.v1.TrainAnswer
-	(*JobQuery)(nil),              // 11: marquee.cluster.v1.JobQuery
-	(*JobAnswer)(nil),             // 12: marquee.cluster.v1.JobAnswer
-	(*TrainingQuery)(nil),         // 13: marquee.cluster.v1.TrainingQuery
-	(*TrainingAnswer)(nil),        // 14: marquee.cluster.v1.TrainingAnswer
-	(*SolveBlock)(nil),            // 15: marquee.cluster.v1.SolveBlock
-	(*BlockSolved)(nil),           // 16: marquee.cluster.v1.BlockSolved
-	(*ArchiveRun)(nil),            // 17: marquee.cluster.v1.ArchiveRun
-	(*Archive)(nil),               // 18: marquee.cluster.v1.Archive
-	(*ArchiveAnswer)(nil),         // 19: marquee.cluster.v1.ArchiveAnswer
-	(*ArchiveStatusQuery)(nil),    // 20: marquee.cluster.v1.ArchiveStatusQuery
-	(*ArchiveStatus)(nil),         // 21: marquee.cluster.v1.ArchiveStatus
-	nil,                           // 22: marquee.cluster.v1.TrainingJob.MetricsEntry
-	nil,                           // 23: marquee.cluster.v1.TrainingJob.TimingsEntry
-	(*timestamppb.Timestamp)(nil), // 24: google.protobuf.Timestamp
+	(*ResetUser)(nil),             // 4: marquee.cluster.v1.ResetUser
+	(*UserReset)(nil),             // 5: marquee.cluster.v1.UserReset
+	(*ScoredMovie)(nil),           // 6: marquee.cluster.v1.ScoredMovie
+	(*Recommended)(nil),           // 7: marquee.cluster.v1.Recommended
+	(*Keepalive)(nil),             // 8: marquee.cluster.v1.Keepalive
+	(*KeepaliveAck)(nil),          // 9: marquee.cluster.v1.KeepaliveAck
+	(*TrainingJob)(nil),           // 10: marquee.cluster.v1.TrainingJob
+	(*Train)(nil),                 // 11: marquee.cluster.v1.Train
+	(*TrainAnswer)(nil),           // 12: marquee.cluster.v1.TrainAnswer
+	(*JobQuery)(nil),              // 13: marquee.cluster.v1.JobQuery
+	(*JobAnswer)(nil),             // 14: marquee.cluster.v1.JobAnswer
+	(*TrainingQuery)(nil),         // 15: marquee.cluster.v1.TrainingQuery
+	(*TrainingAnswer)(nil),        // 16: marquee.cluster.v1.TrainingAnswer
+	(*SolveBlock)(nil),            // 17: marquee.cluster.v1.SolveBlock
+	(*BlockSolved)(nil),           // 18: marquee.cluster.v1.BlockSolved
+	(*ArchiveRun)(nil),            // 19: marquee.cluster.v1.ArchiveRun
+	(*Archive)(nil),               // 20: marquee.cluster.v1.Archive
+	(*ArchiveAnswer)(nil),         // 21: marquee.cluster.v1.ArchiveAnswer
+	(*ArchiveStatusQuery)(nil),    // 22: marquee.cluster.v1.ArchiveStatusQuery
+	(*ArchiveStatus)(nil),         // 23: marquee.cluster.v1.ArchiveStatus
+	nil,                           // 24: marquee.cluster.v1.TrainingJob.MetricsEntry
+	nil,                           // 25: marquee.cluster.v1.TrainingJob.TimingsEntry
+	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
 }
 var file_marquee_clusterpb_cluster_proto_depIdxs = []int32{
-	24, // 0: marquee.cluster.v1.Interaction.time:type_name -> google.protobuf.Timestamp
-	24, // 1: marquee.cluster.v1.Interaction.ingested_at:type_name -> google.protobuf.Timestamp
+	26, // 0: marquee.cluster.v1.Interaction.time:type_name -> google.protobuf.Timestamp
+	26, // 1: marquee.cluster.v1.Interaction.ingested_at:type_name -> google.protobuf.Timestamp
 	0,  // 2: marquee.cluster.v1.ApplyEvents.events:type_name -> marquee.cluster.v1.Interaction
-	4,  // 3: marquee.cluster.v1.Recommended.items:type_name -> marquee.cluster.v1.ScoredMovie
-	24, // 4: marquee.cluster.v1.Recommended.generated_at:type_name -> google.protobuf.Timestamp
-	24, // 5: marquee.cluster.v1.Recommended.served_at:type_name -> google.protobuf.Timestamp
-	24, // 6: marquee.cluster.v1.TrainingJob.started_at:type_name -> google.protobuf.Timestamp
-	24, // 7: marquee.cluster.v1.TrainingJob.finished_at:type_name -> google.protobuf.Timestamp
-	22, // 8: marquee.cluster.v1.TrainingJob.metrics:type_name -> marquee.cluster.v1.TrainingJob.MetricsEntry
-	23, // 9: marquee.cluster.v1.TrainingJob.timings:type_name -> marquee.cluster.v1.TrainingJob.TimingsEntry
-	8,  // 10: marquee.cluster.v1.TrainAnswer.job:type_name -> marquee.cluster.v1.TrainingJob
-	8,  // 11: marquee.cluster.v1.JobAnswer.job:type_name -> marquee.cluster.v1.TrainingJob
-	8,  // 12: marquee.cluster.v1.TrainingAnswer.current:type_name -> marquee.cluster.v1.TrainingJob
-	8,  // 13: marquee.cluster.v1.TrainingAnswer.recent:type_name -> marquee.cluster.v1.TrainingJob
-	24, // 14: marquee.cluster.v1.ArchiveRun.cutoff:type_name -> google.protobuf.Timestamp
-	24, // 15: marquee.cluster.v1.ArchiveRun.started_at:type_name -> google.protobuf.Timestamp
-	24, // 16: marquee.cluster.v1.ArchiveRun.finished_at:type_name -> google.protobuf.Timestamp
-	17, // 17: marquee.cluster.v1.ArchiveAnswer.run:type_name -> marquee.cluster.v1.ArchiveRun
-	17, // 18: marquee.cluster.v1.ArchiveStatus.current:type_name -> marquee.cluster.v1.ArchiveRun
-	17, // 19: marquee.cluster.v1.ArchiveStatus.recent:type_name -> marquee.cluster.v1.ArchiveRun
-	24, // 20: marquee.cluster.v1.ArchiveStatus.next_at:type_name -> google.protobuf.Timestamp
-	21, // [21:21] is the sub-list for method output_type
-	21, // [21:21] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	26, // 3: marquee.cluster.v1.ResetUser.buried_at:type_name -> google.protobuf.Timestamp
+	6,  // 4: marquee.cluster.v1.Recommended.items:type_name -> marquee.cluster.v1.ScoredMovie
+	26, // 5: marquee.cluster.v1.Recommended.generated_at:type_name -> google.protobuf.Timestamp
+	26, // 6: marquee.cluster.v1.Recommended.served_at:type_name -> google.protobuf.Timestamp
+	26, // 7: marquee.cluster.v1.TrainingJob.started_at:type_name -> google.protobuf.Timestamp
+	26, // 8: marquee.cluster.v1.TrainingJob.finished_at:type_name -> google.protobuf.Timestamp
+	24, // 9: marquee.cluster.v1.TrainingJob.metrics:type_name -> marquee.cluster.v1.TrainingJob.MetricsEntry
+	25, // 10: marquee.cluster.v1.TrainingJob.timings:type_name -> marquee.cluster.v1.TrainingJob.TimingsEntry
+	10, // 11: marquee.cluster.v1.TrainAnswer.job:type_name -> marquee.cluster.v1.TrainingJob
+	10, // 12: marquee.cluster.v1.JobAnswer.job:type_name -> marquee.cluster.v1.TrainingJob
+	10, // 13: marquee.cluster.v1.TrainingAnswer.current:type_name -> marquee.cluster.v1.TrainingJob
+	10, // 14: marquee.cluster.v1.TrainingAnswer.recent:type_name -> marquee.cluster.v1.TrainingJob
+	26, // 15: marquee.cluster.v1.ArchiveRun.cutoff:type_name -> google.protobuf.Timestamp
+	26, // 16: marquee.cluster.v1.ArchiveRun.started_at:type_name -> google.protobuf.Timestamp
+	26, // 17: marquee.cluster.v1.ArchiveRun.finished_at:type_name -> google.protobuf.Timestamp
+	19, // 18: marquee.cluster.v1.ArchiveAnswer.run:type_name -> marquee.cluster.v1.ArchiveRun
+	19, // 19: marquee.cluster.v1.ArchiveStatus.current:type_name -> marquee.cluster.v1.ArchiveRun
+	19, // 20: marquee.cluster.v1.ArchiveStatus.recent:type_name -> marquee.cluster.v1.ArchiveRun
+	26, // 21: marquee.cluster.v1.ArchiveStatus.next_at:type_name -> google.protobuf.Timestamp
+	22, // [22:22] is the sub-list for method output_type
+	22, // [22:22] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_marquee_clusterpb_cluster_proto_init() }
@@ -1910,7 +2050,7 @@ func file_marquee_clusterpb_cluster_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_marquee_clusterpb_cluster_proto_rawDesc), len(file_marquee_clusterpb_cluster_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
