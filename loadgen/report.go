@@ -38,6 +38,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	if in := r.Ingest; in != nil {
 		writeIngest(&b, in)
 	}
+	if sa := r.Saturation; sa != nil {
+		writeSaturation(&b, sa)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -157,5 +160,28 @@ func ms(v float64) string {
 		return fmt.Sprintf("%.1f", v)
 	default:
 		return fmt.Sprintf("%.0f", v)
+	}
+}
+
+func writeSaturation(b *strings.Builder, s *SaturationReport) {
+	c := s.Config
+	fmt.Fprintf(b, "\n### Saturation\n\nClosed loop, %d connections, %d users drawn at random, %s measured after a %s warm-up.\n\n",
+		c.Connections, len(c.Users), c.Duration, c.Warmup)
+	b.WriteString("| run | requests/s | p50 | p99 | p99.9 | max | shed (503) | errors | answered by | generator cores | node cores |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
+	row := func(name string, r SaturationResult) {
+		l := r.Latency
+		var tiers []string
+		for _, t := range slices.Sorted(maps.Keys(r.ByTier)) {
+			tiers = append(tiers, fmt.Sprintf("%s %d", t, r.ByTier[t]))
+		}
+		fmt.Fprintf(b, "| %s | %.0f | %.2f | %.2f | %.2f | %.2f | %d | %d | %s | %.2f | %.2f |\n",
+			name, l.PerSecond, l.P50, l.P99, l.P999, l.Max, r.Shed, r.Errors, strings.Join(tiers, ", "), r.GeneratorCPU, r.NodeCPU)
+	}
+	for i, r := range s.Runs {
+		row(fmt.Sprint(i+1), r)
+	}
+	if len(s.Runs) > 1 {
+		row("median", s.Median)
 	}
 }

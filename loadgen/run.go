@@ -22,10 +22,11 @@ const (
 type Config struct {
 	Scenarios []string
 	// Runs of each scenario; tables show the median of each figure.
-	Runs      int
-	Serving   ServingConfig
-	Freshness FreshnessConfig
-	Ingest    IngestConfig
+	Runs       int
+	Serving    ServingConfig
+	Freshness  FreshnessConfig
+	Ingest     IngestConfig
+	Saturation SaturationConfig
 	// Note describes the node (embedded, real services, …) in the report.
 	Note string
 	// Progress, if set, is told what is happening.
@@ -34,14 +35,23 @@ type Config struct {
 
 // Report is everything a benchmark measured: every run, and the medians.
 type Report struct {
-	Machine   Machine          `json:"machine"`
-	URL       string           `json:"url"`
-	Note      string           `json:"note,omitempty"`
-	Started   time.Time        `json:"started"`
-	Runs      int              `json:"runs"`
-	Serving   *ServingReport   `json:"serving,omitempty"`
-	Freshness *FreshnessReport `json:"freshness,omitempty"`
-	Ingest    *IngestReport    `json:"ingest,omitempty"`
+	Machine    Machine           `json:"machine"`
+	URL        string            `json:"url"`
+	Note       string            `json:"note,omitempty"`
+	Started    time.Time         `json:"started"`
+	Runs       int               `json:"runs"`
+	Serving    *ServingReport    `json:"serving,omitempty"`
+	Freshness  *FreshnessReport  `json:"freshness,omitempty"`
+	Ingest     *IngestReport     `json:"ingest,omitempty"`
+	Saturation *SaturationReport `json:"saturation,omitempty"`
+}
+
+// SaturationReport holds the saturation runs and their medians.
+type SaturationReport struct {
+	Config SaturationConfig   `json:"config"`
+	Runs   []SaturationResult `json:"runs"`
+	// Median is every figure's median over the runs.
+	Median SaturationResult `json:"median"`
 }
 
 // ServingReport holds the serving runs and, per stream, their medians.
@@ -130,6 +140,17 @@ func Run(ctx context.Context, c *Client, base string, cfg Config) (*Report, erro
 				if err != nil {
 					return rep, fmt.Errorf("ingest: %w", err)
 				}
+			case ScenarioSaturation:
+				if rep.Saturation == nil {
+					rep.Saturation = &SaturationReport{Config: cfg.Saturation}
+				}
+				sc := cfg.Saturation
+				sc.Seed += uint64(run)
+				r, err := Saturation(ctx, c, sc)
+				rep.Saturation.Runs = append(rep.Saturation.Runs, r)
+				if err != nil {
+					return rep, fmt.Errorf("saturation: %w", err)
+				}
 			default:
 				return rep, fmt.Errorf("unknown scenario %q", sc)
 			}
@@ -159,6 +180,20 @@ func (r *Report) summarize() {
 			in.ZeroLoss = in.ZeroLoss && run.ZeroLoss
 		}
 		in.MedianPerSecond = median(rates)
+	}
+	if sa := r.Saturation; sa != nil {
+		var lat [][]Stats
+		var shed, errs, gen, node []float64
+		for _, run := range sa.Runs {
+			lat = append(lat, []Stats{run.Latency})
+			shed, errs = append(shed, float64(run.Shed)), append(errs, float64(run.Errors))
+			gen, node = append(gen, run.GeneratorCPU), append(node, run.NodeCPU)
+		}
+		if m := MedianStats(lat); len(m) > 0 {
+			sa.Median.Latency = m[0]
+		}
+		sa.Median.Shed, sa.Median.Errors = int64(median(shed)), int64(median(errs))
+		sa.Median.GeneratorCPU, sa.Median.NodeCPU = median(gen), median(node)
 	}
 }
 
@@ -220,12 +255,14 @@ func describeMachine(base string) Machine {
 	return m
 }
 
-// ParseScenarios reads a comma-separated list ("all" for every scenario).
+// ParseScenarios reads a comma-separated list ("all" for serving,
+// freshness and ingest; saturation only when named).
 func ParseScenarios(s string) ([]string, error) {
 	all := []string{ScenarioServing, ScenarioFreshness, ScenarioIngest}
 	if s == "" || s == "all" {
 		return all, nil
 	}
+	all = append(all, ScenarioSaturation)
 	var out []string
 	for _, p := range strings.Split(s, ",") {
 		p = strings.TrimSpace(p)

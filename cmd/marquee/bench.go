@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
 	"runtime/pprof"
 	"slices"
@@ -23,7 +24,7 @@ import (
 func bench(args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	base := fs.String("url", "http://127.0.0.1:8080", "base URL of the node")
-	scenario := fs.String("scenario", "all", "serving, freshness, ingest, training, comma-separated, or all")
+	scenario := fs.String("scenario", "all", "serving, freshness, ingest, saturation, training, comma-separated, or all (all but saturation)")
 	runs := fs.Int("runs", 3, "runs of each scenario (tables show medians)")
 	jsonOut := fs.String("json", "", "write the full report (every run) as JSON to this file")
 	note := fs.String("note", "", "describes the node in the report (embedded, PostgreSQL + Redis, …)")
@@ -59,10 +60,18 @@ func bench(args []string) error {
 	ingestUsers := fs.Int("ingest-users", 400, "ingest: users the events are for")
 	ingestFirst := fs.Int("ingest-first", -1, "ingest: first user number (-1: after the freshness users)")
 
+	conns := fs.Int("connections", 32, "saturation: closed-loop connections (each a worker with its own connection)")
+	warmup := fs.Duration("warmup", 5*time.Second, "saturation: unmeasured closed loop first (fills the caches)")
+	usersFile := fs.String("users-file", "", "saturation: user ids, one per line, drawn at random (default: -cache-users users from -first-user)")
+	pin := fs.String("pin", "", `run the generator on these CPUs only (taskset -c LIST, e.g. "1"): its share of the machine is then bounded and reported`)
+
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load generator to this file")
 	trainArgs := fs.String("train-args", "-interactions 1000000", "training: arguments of marquee bench-train")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *pin != "" && os.Getenv(pinnedEnv) == "" {
+		return repin(*pin)
 	}
 	if *apiKey != "" {
 		if err := headers.Set("Authorization: Bearer " + *apiKey); err != nil {
@@ -103,6 +112,23 @@ func bench(args []string) error {
 	}
 	cfg.Ingest = loadgen.IngestConfig{Users: users(*ingestFirst, *ingestUsers), Duration: *ingestDur, Batch: *ingestBatch,
 		Rate: *ingestRate, Workers: *ingestWorkers, Seed: 1}
+	cfg.Saturation = loadgen.SaturationConfig{Connections: *conns, Duration: *duration, Warmup: *warmup, N: *n, Seed: 1}
+	if slices.Contains(scenarios, loadgen.ScenarioSaturation) {
+		if *usersFile != "" {
+			ids, err := loadgen.ReadUsers(*usersFile)
+			if err != nil {
+				return fmt.Errorf("-users-file: %w", err)
+			}
+			cfg.Saturation.Users = ids
+		} else {
+			for i := range *cacheUsers {
+				cfg.Saturation.Users = append(cfg.Saturation.Users, fmt.Sprint(*prefix, *first+i))
+			}
+		}
+	}
+	if *pin != "" {
+		cfg.Note = strings.TrimSpace(cfg.Note + " generator pinned to CPUs " + *pin)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -138,6 +164,25 @@ func bench(args []string) error {
 		fmt.Fprintln(os.Stderr, "bench: training (marquee bench-train "+*trainArgs+", in this process)")
 		fmt.Println("\n### Training\n\n`marquee bench-train " + *trainArgs + "`:\n")
 		return benchTrain(strings.Fields(*trainArgs))
+	}
+	return nil
+}
+
+// pinnedEnv marks a bench process that repin started under taskset.
+const pinnedEnv = "MARQUEE_BENCH_PINNED"
+
+// repin runs this same command again under `taskset -c cpus`, so that
+// every thread of the generator runs on those CPUs only.
+func repin(cpus string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command("taskset", append([]string{"-c", cpus, exe}, os.Args[1:]...)...)
+	cmd.Env = append(os.Environ(), pinnedEnv+"=1")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("-pin %s (taskset): %w", cpus, err)
 	}
 	return nil
 }
