@@ -117,7 +117,7 @@ func (e *env) askUserCluster(msg userMessage, timeout time.Duration) func() (any
 		req = out
 	case *recommend:
 		req = &pb.Recommend{UserId: string(m.User), N: int32(m.N), SkipCache: m.CacheFailed,
-			Genres: m.Filter.Genres, Exclude: excludeToPB(m.Filter.Exclude)}
+			Genres: m.Filter.Genres, Exclude: excludeToPB(m.Filter.Exclude), Explain: m.Explain}
 	case *resetUser:
 		out := &pb.ResetUser{UserId: string(m.User)}
 		if !m.BuriedAt.IsZero() {

@@ -73,7 +73,11 @@ func (g *userGrain) Receive(c actor.Context) {
 		g.last = time.Now()
 		ctx, cancel := g.env.msgCtx()
 		defer cancel()
-		c.Respond(recommendedToPB(g.recommend(ctx, int(m.N), m.SkipCache, filterFromPB(m))))
+		r := g.recommend(ctx, int(m.N), m.SkipCache, filterFromPB(m))
+		if m.Explain && r.Err == nil {
+			g.explain(ctx, &r.Served.List)
+		}
+		c.Respond(recommendedToPB(r))
 		g.runAfterReply()
 		g.leaveIfNotOwner(c)
 	case *pb.ResetUser:
@@ -175,6 +179,9 @@ func recommendedToPB(r *recommended) *pb.Recommended {
 	}
 	for i, it := range s.List.Items {
 		out.Items[i] = &pb.ScoredMovie{MovieId: string(it.MovieID), Score: it.Score, Title: it.Title}
+		for _, r := range it.Because {
+			out.Items[i].Because = append(out.Items[i].Because, &pb.Reason{MovieId: string(r.MovieID), Title: r.Title, Share: r.Share})
+		}
 	}
 	return out
 }
@@ -195,6 +202,9 @@ func recommendedFromPB(m *pb.Recommended) *recommended {
 	}
 	for i, it := range m.Items {
 		s.List.Items[i] = domain.ScoredMovie{MovieID: domain.MovieID(it.MovieId), Score: it.Score, Title: it.Title}
+		for _, r := range it.Because {
+			s.List.Items[i].Because = append(s.List.Items[i].Because, domain.Reason{MovieID: domain.MovieID(r.MovieId), Title: r.Title, Share: r.Share})
+		}
 	}
 	return &recommended{Served: s}
 }

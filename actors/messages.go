@@ -38,6 +38,8 @@ type recommend struct {
 	CacheFailed bool
 	// Filter is the client's filter.
 	Filter domain.Filter
+	// Explain asks for the history movies behind each item.
+	Explain bool
 }
 
 func (m *recommend) user() domain.UserID { return m.User }

@@ -16,22 +16,26 @@ import (
 // user in the cache trust is served here, in the caller's goroutine; every
 // other request goes to the user's actor, which walks the tiers.
 func (s *System) Recommend(ctx context.Context, user domain.UserID, n int) (domain.Served, error) {
-	return s.RecommendFiltered(ctx, user, n, domain.Filter{})
+	return s.RecommendFiltered(ctx, user, n, domain.Filter{}, false)
 }
 
 // RecommendFiltered is Recommend narrowed by f. A filtered request always
 // goes to the user's actor: the walk decides there whether the cached
 // list has enough items that pass (it never caches a filtered list).
-func (s *System) RecommendFiltered(ctx context.Context, user domain.UserID, n int, f domain.Filter) (domain.Served, error) {
+//
+// With explain, each item of a list computed from the serving model
+// carries the history movies behind it (userActor.explain): such a
+// request goes to the actor too, which holds the history.
+func (s *System) RecommendFiltered(ctx context.Context, user domain.UserID, n int, f domain.Filter, explain bool) (domain.Served, error) {
 	cacheFailed := false
-	if e := s.env.trust.entry(user); e != nil && f.Empty() {
+	if e := s.env.trust.entry(user); e != nil && f.Empty() && !explain {
 		sv, err := s.env.serveCached(ctx, user, n, e)
 		if err == nil {
 			return sv, nil
 		}
 		cacheFailed = !errors.Is(err, ports.ErrNotFound)
 	}
-	res, err := s.request(ctx, &recommend{User: user, N: n, CacheFailed: cacheFailed, Filter: f})
+	res, err := s.request(ctx, &recommend{User: user, N: n, CacheFailed: cacheFailed, Filter: f, Explain: explain})
 	if err != nil {
 		return domain.Served{}, err
 	}

@@ -74,7 +74,11 @@ func (a *userActor) Receive(c actor.Context) {
 	case *recommend:
 		ctx, cancel := a.env.msgCtx()
 		defer cancel()
-		c.Respond(a.recommend(ctx, m.N, m.CacheFailed, m.Filter))
+		r := a.recommend(ctx, m.N, m.CacheFailed, m.Filter)
+		if m.Explain && r.Err == nil {
+			a.explain(ctx, &r.Served.List)
+		}
+		c.Respond(r)
 		a.runAfterReply()
 	case *resetUser:
 		ctx, cancel := a.env.msgCtx()

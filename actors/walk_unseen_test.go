@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 
@@ -42,7 +43,7 @@ func TestFirstUnseen(t *testing.T) {
 			if ok != (c.want != nil) {
 				t.Fatalf("ok = %v, want %v (%v)", ok, c.want != nil, got)
 			}
-			if !slices.Equal(c.items, before) {
+			if !reflect.DeepEqual(c.items, before) {
 				t.Fatal("the cached items were modified")
 			}
 			if !ok {

@@ -32,7 +32,7 @@ const dashChromium = "/usr/bin/chromium"
 // fewest data points each must have on this test's instance.
 var dashCharts = map[string]int{
 	"totals": 1, "coverage": 1, "ctr-by-tier": 3, "tier-mix": 3, "latency": 9, "freshness": 1,
-	"ctr-by-model": 1, "model-history": 2, "training": 1,
+	"ctr-by-model": 1, "model-history": 2, "training": 1, "explain": 3,
 }
 
 // TestDashboardInBrowser loads /dashboard of a seeded node in headless

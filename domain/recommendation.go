@@ -47,6 +47,17 @@ type ScoredMovie struct {
 	MovieID MovieID `json:"movie_id"`
 	Score   float64 `json:"score"`
 	Title   string  `json:"title,omitempty"`
+	// Because, when an explanation was asked for, are the movies of the
+	// user's history that contributed most to Score (never cached).
+	Because []Reason `json:"because,omitempty"`
+}
+
+// Reason is a movie of the user's history behind a recommendation: its
+// share of the recommended movie's score under the serving model.
+type Reason struct {
+	MovieID MovieID `json:"movie_id"`
+	Title   string  `json:"title,omitempty"`
+	Share   float64 `json:"share"`
 }
 
 // RecList is a ranked list as a tier computed it. Tier is the tier that

@@ -25,7 +25,9 @@ import (
 
 // Recommender answers recommendation requests (the actor system).
 type Recommender interface {
-	RecommendFiltered(ctx context.Context, user domain.UserID, n int, f domain.Filter) (domain.Served, error)
+	// RecommendFiltered serves n movies narrowed by f; with explain, each
+	// item of a list from the serving model carries its reasons.
+	RecommendFiltered(ctx context.Context, user domain.UserID, n int, f domain.Filter, explain bool) (domain.Served, error)
 }
 
 // Deps is what the handlers need. Register documents the operations even

@@ -40,7 +40,7 @@ func (p *recordingPublisher) Publish(_ context.Context, evs ...domain.Interactio
 
 type fixedRecommender struct{ err error }
 
-func (r fixedRecommender) RecommendFiltered(_ context.Context, u domain.UserID, n int, _ domain.Filter) (domain.Served, error) {
+func (r fixedRecommender) RecommendFiltered(_ context.Context, u domain.UserID, n int, _ domain.Filter, _ bool) (domain.Served, error) {
 	if r.err != nil {
 		return domain.Served{}, r.err
 	}

@@ -18,6 +18,15 @@ type RecItem struct {
 	MovieID string  `json:"movie_id" example:"interstellar-2014"`
 	Title   string  `json:"title,omitempty" example:"Interstellar"`
 	Score   float64 `json:"score" example:"0.87" doc:"Relevance within this list (inner product for vector and batch lists, decayed popularity for popular ones); not comparable across lists."`
+	// Because is only there with explain=true.
+	Because []Reason `json:"because,omitempty" doc:"With explain=true, on a list from the serving model: the movies of the user's history that contributed most to this one's score (up to 3, largest share first)."`
+}
+
+// Reason is a history movie behind a recommended one.
+type Reason struct {
+	MovieID string  `json:"movie_id" example:"alien-1979"`
+	Title   string  `json:"title,omitempty" example:"Alien"`
+	Share   float64 `json:"share" example:"0.41" doc:"What this history movie brought to the recommended movie's score: its confidence times the two movies' similarity in the user's own metric (Hu, Koren and Volinsky 2008, §5). The shares of every history movie sum to the score."`
 }
 
 // Recommendations is a served list.
@@ -36,6 +45,7 @@ type recommendationsInput struct {
 	UserID string `query:"user_id" required:"true" minLength:"1" maxLength:"128" pattern:"^[A-Za-z0-9_.:@-]{1,128}$" example:"user_123" doc:"The user to recommend for."`
 	N      int    `query:"n" minimum:"1" maximum:"100" default:"10" example:"10" doc:"How many movies (1 to 100)."`
 	Filtered
+	Explain bool `query:"explain" doc:"Give each movie of a list computed from the serving model the history movies behind it (items[].because). The request then always goes to the user's actor, which holds the history."`
 }
 
 type recommendationsOutput struct {
@@ -79,7 +89,7 @@ func registerRecommendations(api huma.API, d Deps) {
 		if err != nil {
 			return nil, huma.Error422UnprocessableEntity("invalid user_id", fieldDetails("query", err)...)
 		}
-		s, err := d.Recommender.RecommendFiltered(ctx, user, in.N, in.filter)
+		s, err := d.Recommender.RecommendFiltered(ctx, user, in.N, in.filter, in.Explain)
 		if err != nil {
 			return nil, d.serverError(ctx, "no tier could answer", err)
 		}
@@ -125,6 +135,9 @@ func items(ms []domain.ScoredMovie) []RecItem {
 	out := make([]RecItem, len(ms))
 	for i, m := range ms {
 		out[i] = RecItem{Rank: i + 1, MovieID: string(m.MovieID), Title: m.Title, Score: m.Score}
+		for _, r := range m.Because {
+			out[i].Because = append(out[i].Because, Reason{MovieID: string(r.MovieID), Title: r.Title, Share: r.Share})
+		}
 	}
 	return out
 }

@@ -33,11 +33,11 @@ type filterRecorder struct {
 	got []domain.Filter
 }
 
-func (r *filterRecorder) RecommendFiltered(ctx context.Context, u domain.UserID, n int, f domain.Filter) (domain.Served, error) {
+func (r *filterRecorder) RecommendFiltered(ctx context.Context, u domain.UserID, n int, f domain.Filter, explain bool) (domain.Served, error) {
 	r.mu.Lock()
 	r.got = append(r.got, f)
 	r.mu.Unlock()
-	return r.fixedRecommender.RecommendFiltered(ctx, u, n, f)
+	return r.fixedRecommender.RecommendFiltered(ctx, u, n, f, explain)
 }
 
 func newServingWorld(t *testing.T) *servingWorld {

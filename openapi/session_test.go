@@ -86,3 +86,35 @@ func TestSessionRecommendationsRefuseBadInput(t *testing.T) {
 		})
 	}
 }
+
+// explainingRecommender answers with reasons when asked for them.
+type explainingRecommender struct{ fixedRecommender }
+
+func (r explainingRecommender) RecommendFiltered(ctx context.Context, u domain.UserID, n int, f domain.Filter, explain bool) (domain.Served, error) {
+	s, err := r.fixedRecommender.RecommendFiltered(ctx, u, n, f, explain)
+	if explain {
+		s.List.Items[0].Because = []domain.Reason{{MovieID: "m3", Title: "Movie 3", Share: 0.6}, {MovieID: "m2", Share: 0.2}}
+	}
+	return s, err
+}
+
+func TestExplainParameter(t *testing.T) {
+	t.Parallel()
+	api, _ := newAPI(t, func(d *Deps) { d.Recommender = explainingRecommender{} })
+	for _, tc := range []struct {
+		query string
+		want  bool
+	}{{"", false}, {"&explain=true", true}, {"&explain=false", false}} {
+		resp := api.Get("/api/recommendations?user_id=u1&n=2" + tc.query)
+		var out Recommendations
+		if err := json.Unmarshal(resp.Body.Bytes(), &out); err != nil || resp.Code != http.StatusOK {
+			t.Fatalf("%s: %d %s", tc.query, resp.Code, resp.Body)
+		}
+		if got := len(out.Items[0].Because) == 2 && out.Items[0].Because[0].Title == "Movie 3" && out.Items[0].Because[0].Share == 0.6; got != tc.want {
+			t.Errorf("%q: reasons %+v", tc.query, out.Items[0].Because)
+		}
+	}
+	if resp := api.Get("/api/recommendations?user_id=u1&explain=maybe"); resp.Code != http.StatusUnprocessableEntity || !strings.Contains(resp.Body.String(), "query.explain") {
+		t.Fatalf("explain=maybe: %d %s", resp.Code, resp.Body)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -194,7 +195,7 @@ func TestBatchDetails(t *testing.T) {
 	}))
 	got, err := s.Get(ctx, "u")
 	must(t, err)
-	if got.ModelVersion != "v9" || got.Tier != domain.TierBatch || !got.GeneratedAt.Equal(gen) || !slices.Equal(got.Items, titled.Items) {
+	if got.ModelVersion != "v9" || got.Tier != domain.TierBatch || !got.GeneratedAt.Equal(gen) || !reflect.DeepEqual(got.Items, titled.Items) {
 		t.Fatalf("u = %+v", got)
 	}
 	got, err = s.Get(ctx, "empty")

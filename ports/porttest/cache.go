@@ -106,7 +106,7 @@ func assertList(t *testing.T, got, want domain.RecList) {
 		t.Fatalf("items = %v, want %v", got.Items, want.Items)
 	}
 	for i := range got.Items {
-		if got.Items[i] != want.Items[i] {
+		if g, w := got.Items[i], want.Items[i]; g.MovieID != w.MovieID || g.Score != w.Score || g.Title != w.Title {
 			t.Fatalf("item %d = %+v, want %+v", i, got.Items[i], want.Items[i])
 		}
 	}

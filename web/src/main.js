@@ -25,6 +25,7 @@ const draw = {
 let windowKey = WINDOWS[location.hash.slice(1)] ? location.hash.slice(1) : '24h';
 let timer = 0;
 let inflight = null;
+let explainOnce = null; // the first explained list, asked for with the first refresh
 
 // mark records how many data points a card shows, and shows its
 // placeholder when there are none.
@@ -204,7 +205,7 @@ function renderReport(rep) {
   text('node-model', serving ? serving.version : 'no model yet');
 }
 
-const PHASES = ['loading', 'tuning', 'training', 'evaluating', 'publishing'];
+const PHASES = ['loading', 'tuning', 'training', 'refitting', 'evaluating', 'publishing'];
 
 function renderTraining(tr) {
   const job = tr.current;
@@ -272,6 +273,44 @@ function renderRecentJobs(jobs) {
   }));
 }
 
+// renderExplain asks once (not every poll: each list asked for is served
+// and logged) for a user's list with explain=true and shows, for each
+// movie, the history movies behind it with their share of its score.
+async function renderExplain() {
+  const user = $('explain-user').value.trim();
+  const list = $('explain-list');
+  let rec;
+  try {
+    rec = await getJSON(`/api/recommendations?user_id=${encodeURIComponent(user)}&n=5&explain=true`);
+  } catch (err) {
+    list.replaceChildren();
+    mark('explain', 0);
+    return;
+  }
+  let explained = 0;
+  list.replaceChildren(...rec.items.map((it) => {
+    const li = document.createElement('li');
+    const title = document.createElement('b');
+    title.textContent = it.title || it.movie_id;
+    li.append(title);
+    const because = it.because || [];
+    if (because.length) explained++;
+    const why = document.createElement('span');
+    why.className = 'because';
+    why.textContent = because.length
+      ? `because of ${because.map((r) => `${r.title || r.movie_id} (${r.share.toFixed(2)})`).join(', ')}`
+      : `${tierLabel(rec.source_tier)}: no history movie behind it`;
+    li.append(why);
+    return li;
+  }));
+  mark('explain', explained);
+}
+
+$('explain-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  renderExplain();
+});
+
 async function renderReady(signal) {
   const node = $('node-state');
   try {
@@ -293,6 +332,7 @@ async function refresh() {
     getJSON(`/api/analytics/summary?${q}`, ctl.signal),
     getJSON('/api/admin/training', ctl.signal),
     renderReady(ctl.signal),
+    explainOnce ??= renderExplain(),
   ]);
   if (ctl.signal.aborted) return;
   if (rep.reason?.status === 401 || tr.reason?.status === 401) {

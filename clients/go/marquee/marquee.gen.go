@@ -653,8 +653,25 @@ type PopularList struct {
 	Items       []RecItem `json:"items"`
 }
 
+// Reason defines model for Reason.
+type Reason struct {
+	// MovieID Example: alien-1979
+	MovieID string `json:"movie_id"`
+
+	// Share What this history movie brought to the recommended movie's score: its confidence times the two movies' similarity in the user's own metric (Hu, Koren and Volinsky 2008, §5). The shares of every history movie sum to the score.
+	//
+	// Example: 0.41
+	Share float64 `json:"share"`
+
+	// Title Example: Alien
+	Title *string `json:"title,omitempty"`
+}
+
 // RecItem defines model for RecItem.
 type RecItem struct {
+	// Because With explain=true, on a list from the serving model: the movies of the user's history that contributed most to this one's score (up to 3, largest share first).
+	Because []Reason `json:"because,omitempty"`
+
 	// MovieID Example: interstellar-2014
 	MovieID string `json:"movie_id"`
 
@@ -965,6 +982,9 @@ type GetRecommendationsParams struct {
 
 	// Exclude Never these movies: movie ids, repeated or comma-separated, at most 500.
 	Exclude []string `form:"exclude,omitempty" json:"exclude,omitempty"`
+
+	// Explain Give each movie of a list computed from the serving model the history movies behind it (items[].because). The request then always goes to the user's actor, which holds the history.
+	Explain *bool `form:"explain,omitempty" json:"explain,omitempty"`
 }
 
 // GetUserHistoryParams defines parameters for GetUserHistory.
@@ -2854,6 +2874,18 @@ func NewGetRecommendationsRequest(server string, params *GetRecommendationsParam
 		if params.Exclude != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "exclude", params.Exclude, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Explain != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", false, "explain", *params.Explain, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {

@@ -932,7 +932,21 @@ export interface components {
             generated_at: string;
             items: components["schemas"]["RecItem"][] | null;
         };
+        Reason: {
+            /** @example alien-1979 */
+            movie_id: string;
+            /**
+             * Format: double
+             * @description What this history movie brought to the recommended movie's score: its confidence times the two movies' similarity in the user's own metric (Hu, Koren and Volinsky 2008, §5). The shares of every history movie sum to the score.
+             * @example 0.41
+             */
+            share: number;
+            /** @example Alien */
+            title?: string;
+        };
         RecItem: {
+            /** @description With explain=true, on a list from the serving model: the movies of the user's history that contributed most to this one's score (up to 3, largest share first). */
+            because?: components["schemas"]["Reason"][] | null;
             /** @example interstellar-2014 */
             movie_id: string;
             /**
@@ -3172,6 +3186,8 @@ export interface operations {
                 genre?: string[] | null;
                 /** @description Never these movies: movie ids, repeated or comma-separated, at most 500. */
                 exclude?: string[] | null;
+                /** @description Give each movie of a list computed from the serving model the history movies behind it (items[].because). The request then always goes to the user's actor, which holds the history. */
+                explain?: boolean;
             };
             header?: never;
             path?: never;

@@ -263,8 +263,10 @@ type Recommend struct {
 	SkipCache bool `protobuf:"varint,3,opt,name=skip_cache,json=skipCache,proto3" json:"skip_cache,omitempty"`
 	// genres and exclude are the client's filter (domain.Filter): movies of
 	// one of genres only (none: any), never one of exclude.
-	Genres        []string `protobuf:"bytes,4,rep,name=genres,proto3" json:"genres,omitempty"`
-	Exclude       []string `protobuf:"bytes,5,rep,name=exclude,proto3" json:"exclude,omitempty"`
+	Genres  []string `protobuf:"bytes,4,rep,name=genres,proto3" json:"genres,omitempty"`
+	Exclude []string `protobuf:"bytes,5,rep,name=exclude,proto3" json:"exclude,omitempty"`
+	// explain asks for the history movies behind each item.
+	Explain       bool `protobuf:"varint,6,opt,name=explain,proto3" json:"explain,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -332,6 +334,13 @@ func (x *Recommend) GetExclude() []string {
 		return x.Exclude
 	}
 	return nil
+}
+
+func (x *Recommend) GetExplain() bool {
+	if x != nil {
+		return x.Explain
+	}
+	return false
 }
 
 // ResetUser asks a user grain to drop what it holds of the user. With
@@ -451,6 +460,7 @@ type ScoredMovie struct {
 	MovieId       string                 `protobuf:"bytes,1,opt,name=movie_id,json=movieId,proto3" json:"movie_id,omitempty"`
 	Score         float64                `protobuf:"fixed64,2,opt,name=score,proto3" json:"score,omitempty"`
 	Title         string                 `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	Because       []*Reason              `protobuf:"bytes,4,rep,name=because,proto3" json:"because,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -506,6 +516,74 @@ func (x *ScoredMovie) GetTitle() string {
 	return ""
 }
 
+func (x *ScoredMovie) GetBecause() []*Reason {
+	if x != nil {
+		return x.Because
+	}
+	return nil
+}
+
+// Reason is domain.Reason on the wire.
+type Reason struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	MovieId       string                 `protobuf:"bytes,1,opt,name=movie_id,json=movieId,proto3" json:"movie_id,omitempty"`
+	Title         string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	Share         float64                `protobuf:"fixed64,3,opt,name=share,proto3" json:"share,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Reason) Reset() {
+	*x = Reason{}
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Reason) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Reason) ProtoMessage() {}
+
+func (x *Reason) ProtoReflect() protoreflect.Message {
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Reason.ProtoReflect.Descriptor instead.
+func (*Reason) Descriptor() ([]byte, []int) {
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Reason) GetMovieId() string {
+	if x != nil {
+		return x.MovieId
+	}
+	return ""
+}
+
+func (x *Reason) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *Reason) GetShare() float64 {
+	if x != nil {
+		return x.Share
+	}
+	return 0
+}
+
 // Recommended answers Recommend: the served list, or an error.
 type Recommended struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
@@ -528,7 +606,7 @@ type Recommended struct {
 
 func (x *Recommended) Reset() {
 	*x = Recommended{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[7]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -540,7 +618,7 @@ func (x *Recommended) String() string {
 func (*Recommended) ProtoMessage() {}
 
 func (x *Recommended) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[7]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -553,7 +631,7 @@ func (x *Recommended) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recommended.ProtoReflect.Descriptor instead.
 func (*Recommended) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{7}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Recommended) GetRecLogId() string {
@@ -652,7 +730,7 @@ type Keepalive struct {
 
 func (x *Keepalive) Reset() {
 	*x = Keepalive{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[8]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -664,7 +742,7 @@ func (x *Keepalive) String() string {
 func (*Keepalive) ProtoMessage() {}
 
 func (x *Keepalive) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[8]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -677,7 +755,7 @@ func (x *Keepalive) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Keepalive.ProtoReflect.Descriptor instead.
 func (*Keepalive) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{8}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Keepalive) GetFrom() string {
@@ -697,7 +775,7 @@ type KeepaliveAck struct {
 
 func (x *KeepaliveAck) Reset() {
 	*x = KeepaliveAck{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[9]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -709,7 +787,7 @@ func (x *KeepaliveAck) String() string {
 func (*KeepaliveAck) ProtoMessage() {}
 
 func (x *KeepaliveAck) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[9]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -722,7 +800,7 @@ func (x *KeepaliveAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeepaliveAck.ProtoReflect.Descriptor instead.
 func (*KeepaliveAck) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{9}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *KeepaliveAck) GetAddress() string {
@@ -757,7 +835,7 @@ type TrainingJob struct {
 
 func (x *TrainingJob) Reset() {
 	*x = TrainingJob{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[10]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -769,7 +847,7 @@ func (x *TrainingJob) String() string {
 func (*TrainingJob) ProtoMessage() {}
 
 func (x *TrainingJob) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[10]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -782,7 +860,7 @@ func (x *TrainingJob) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainingJob.ProtoReflect.Descriptor instead.
 func (*TrainingJob) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{10}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *TrainingJob) GetId() string {
@@ -911,7 +989,7 @@ type Train struct {
 
 func (x *Train) Reset() {
 	*x = Train{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[11]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -923,7 +1001,7 @@ func (x *Train) String() string {
 func (*Train) ProtoMessage() {}
 
 func (x *Train) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[11]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -936,7 +1014,7 @@ func (x *Train) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Train.ProtoReflect.Descriptor instead.
 func (*Train) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{11}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Train) GetReason() string {
@@ -971,7 +1049,7 @@ type TrainAnswer struct {
 
 func (x *TrainAnswer) Reset() {
 	*x = TrainAnswer{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[12]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -983,7 +1061,7 @@ func (x *TrainAnswer) String() string {
 func (*TrainAnswer) ProtoMessage() {}
 
 func (x *TrainAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[12]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -996,7 +1074,7 @@ func (x *TrainAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainAnswer.ProtoReflect.Descriptor instead.
 func (*TrainAnswer) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{12}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *TrainAnswer) GetJob() *TrainingJob {
@@ -1023,7 +1101,7 @@ type JobQuery struct {
 
 func (x *JobQuery) Reset() {
 	*x = JobQuery{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[13]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1035,7 +1113,7 @@ func (x *JobQuery) String() string {
 func (*JobQuery) ProtoMessage() {}
 
 func (x *JobQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[13]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1048,7 +1126,7 @@ func (x *JobQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobQuery.ProtoReflect.Descriptor instead.
 func (*JobQuery) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{13}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *JobQuery) GetId() string {
@@ -1069,7 +1147,7 @@ type JobAnswer struct {
 
 func (x *JobAnswer) Reset() {
 	*x = JobAnswer{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[14]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1081,7 +1159,7 @@ func (x *JobAnswer) String() string {
 func (*JobAnswer) ProtoMessage() {}
 
 func (x *JobAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[14]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1094,7 +1172,7 @@ func (x *JobAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JobAnswer.ProtoReflect.Descriptor instead.
 func (*JobAnswer) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{14}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *JobAnswer) GetJob() *TrainingJob {
@@ -1121,7 +1199,7 @@ type TrainingQuery struct {
 
 func (x *TrainingQuery) Reset() {
 	*x = TrainingQuery{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[15]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1133,7 +1211,7 @@ func (x *TrainingQuery) String() string {
 func (*TrainingQuery) ProtoMessage() {}
 
 func (x *TrainingQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[15]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1146,7 +1224,7 @@ func (x *TrainingQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainingQuery.ProtoReflect.Descriptor instead.
 func (*TrainingQuery) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{15}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{16}
 }
 
 // TrainingAnswer answers TrainingQuery.
@@ -1160,7 +1238,7 @@ type TrainingAnswer struct {
 
 func (x *TrainingAnswer) Reset() {
 	*x = TrainingAnswer{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[16]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1172,7 +1250,7 @@ func (x *TrainingAnswer) String() string {
 func (*TrainingAnswer) ProtoMessage() {}
 
 func (x *TrainingAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[16]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1185,7 +1263,7 @@ func (x *TrainingAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrainingAnswer.ProtoReflect.Descriptor instead.
 func (*TrainingAnswer) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{16}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *TrainingAnswer) GetCurrent() *TrainingJob {
@@ -1235,7 +1313,7 @@ type SolveBlock struct {
 
 func (x *SolveBlock) Reset() {
 	*x = SolveBlock{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[17]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1247,7 +1325,7 @@ func (x *SolveBlock) String() string {
 func (*SolveBlock) ProtoMessage() {}
 
 func (x *SolveBlock) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[17]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1260,7 +1338,7 @@ func (x *SolveBlock) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SolveBlock.ProtoReflect.Descriptor instead.
 func (*SolveBlock) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{17}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SolveBlock) GetJobId() string {
@@ -1410,7 +1488,7 @@ type BlockSolved struct {
 
 func (x *BlockSolved) Reset() {
 	*x = BlockSolved{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[18]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1422,7 +1500,7 @@ func (x *BlockSolved) String() string {
 func (*BlockSolved) ProtoMessage() {}
 
 func (x *BlockSolved) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[18]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1435,7 +1513,7 @@ func (x *BlockSolved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BlockSolved.ProtoReflect.Descriptor instead.
 func (*BlockSolved) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{18}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *BlockSolved) GetRows() []byte {
@@ -1487,7 +1565,7 @@ type ArchiveRun struct {
 
 func (x *ArchiveRun) Reset() {
 	*x = ArchiveRun{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[19]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1499,7 +1577,7 @@ func (x *ArchiveRun) String() string {
 func (*ArchiveRun) ProtoMessage() {}
 
 func (x *ArchiveRun) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[19]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1512,7 +1590,7 @@ func (x *ArchiveRun) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArchiveRun.ProtoReflect.Descriptor instead.
 func (*ArchiveRun) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{19}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ArchiveRun) GetId() string {
@@ -1610,7 +1688,7 @@ type Archive struct {
 
 func (x *Archive) Reset() {
 	*x = Archive{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[20]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1622,7 +1700,7 @@ func (x *Archive) String() string {
 func (*Archive) ProtoMessage() {}
 
 func (x *Archive) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[20]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1635,7 +1713,7 @@ func (x *Archive) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Archive.ProtoReflect.Descriptor instead.
 func (*Archive) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{20}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Archive) GetReason() string {
@@ -1656,7 +1734,7 @@ type ArchiveAnswer struct {
 
 func (x *ArchiveAnswer) Reset() {
 	*x = ArchiveAnswer{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[21]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1668,7 +1746,7 @@ func (x *ArchiveAnswer) String() string {
 func (*ArchiveAnswer) ProtoMessage() {}
 
 func (x *ArchiveAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[21]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1681,7 +1759,7 @@ func (x *ArchiveAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArchiveAnswer.ProtoReflect.Descriptor instead.
 func (*ArchiveAnswer) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{21}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ArchiveAnswer) GetRun() *ArchiveRun {
@@ -1708,7 +1786,7 @@ type ArchiveStatusQuery struct {
 
 func (x *ArchiveStatusQuery) Reset() {
 	*x = ArchiveStatusQuery{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[22]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1720,7 +1798,7 @@ func (x *ArchiveStatusQuery) String() string {
 func (*ArchiveStatusQuery) ProtoMessage() {}
 
 func (x *ArchiveStatusQuery) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[22]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1733,7 +1811,7 @@ func (x *ArchiveStatusQuery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArchiveStatusQuery.ProtoReflect.Descriptor instead.
 func (*ArchiveStatusQuery) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{22}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{23}
 }
 
 // ArchiveStatus is actors.ArchiveStatus on the wire.
@@ -1749,7 +1827,7 @@ type ArchiveStatus struct {
 
 func (x *ArchiveStatus) Reset() {
 	*x = ArchiveStatus{}
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[23]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1761,7 +1839,7 @@ func (x *ArchiveStatus) String() string {
 func (*ArchiveStatus) ProtoMessage() {}
 
 func (x *ArchiveStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[23]
+	mi := &file_marquee_clusterpb_cluster_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1774,7 +1852,7 @@ func (x *ArchiveStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArchiveStatus.ProtoReflect.Descriptor instead.
 func (*ArchiveStatus) Descriptor() ([]byte, []int) {
-	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{23}
+	return file_marquee_clusterpb_cluster_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ArchiveStatus) GetCurrent() *ArchiveRun {
@@ -1829,24 +1907,30 @@ const file_marquee_clusterpb_cluster_proto_rawDesc = "" +
 	"\x06events\x18\x02 \x03(\v2\x1f.marquee.cluster.v1.InteractionR\x06events\";\n" +
 	"\aApplied\x12\x1a\n" +
 	"\binserted\x18\x01 \x01(\x05R\binserted\x12\x14\n" +
-	"\x05error\x18\x02 \x01(\tR\x05error\"\x83\x01\n" +
+	"\x05error\x18\x02 \x01(\tR\x05error\"\x9d\x01\n" +
 	"\tRecommend\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\f\n" +
 	"\x01n\x18\x02 \x01(\x05R\x01n\x12\x1d\n" +
 	"\n" +
 	"skip_cache\x18\x03 \x01(\bR\tskipCache\x12\x16\n" +
 	"\x06genres\x18\x04 \x03(\tR\x06genres\x12\x18\n" +
-	"\aexclude\x18\x05 \x03(\tR\aexclude\"]\n" +
+	"\aexclude\x18\x05 \x03(\tR\aexclude\x12\x18\n" +
+	"\aexplain\x18\x06 \x01(\bR\aexplain\"]\n" +
 	"\tResetUser\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x127\n" +
 	"\tburied_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\bburiedAt\"C\n" +
 	"\tUserReset\x12\x14\n" +
 	"\x05error\x18\x01 \x01(\tR\x05error\x12 \n" +
-	"\vunavailable\x18\x02 \x01(\bR\vunavailable\"T\n" +
+	"\vunavailable\x18\x02 \x01(\bR\vunavailable\"\x8a\x01\n" +
 	"\vScoredMovie\x12\x19\n" +
 	"\bmovie_id\x18\x01 \x01(\tR\amovieId\x12\x14\n" +
 	"\x05score\x18\x02 \x01(\x01R\x05score\x12\x14\n" +
-	"\x05title\x18\x03 \x01(\tR\x05title\"\xcd\x03\n" +
+	"\x05title\x18\x03 \x01(\tR\x05title\x124\n" +
+	"\abecause\x18\x04 \x03(\v2\x1a.marquee.cluster.v1.ReasonR\abecause\"O\n" +
+	"\x06Reason\x12\x19\n" +
+	"\bmovie_id\x18\x01 \x01(\tR\amovieId\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x12\x14\n" +
+	"\x05share\x18\x03 \x01(\x01R\x05share\"\xcd\x03\n" +
 	"\vRecommended\x12\x1c\n" +
 	"\n" +
 	"rec_log_id\x18\x01 \x01(\tR\brecLogId\x12\x17\n" +
@@ -1979,7 +2063,7 @@ func file_marquee_clusterpb_cluster_proto_rawDescGZIP() []byte {
 	return file_marquee_clusterpb_cluster_proto_rawDescData
 }
 
-var file_marquee_clusterpb_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_marquee_clusterpb_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_marquee_clusterpb_cluster_proto_goTypes = []any{
 	(*Interaction)(nil),           // 0: marquee.cluster.v1.Interaction
 	(*ApplyEvents)(nil),           // 1: marquee.cluster.v1.ApplyEvents
@@ -1988,55 +2072,57 @@ var file_marquee_clusterpb_cluster_proto_goTypes = []any{
 	(*ResetUser)(nil),             // 4: marquee.cluster.v1.ResetUser
 	(*UserReset)(nil),             // 5: marquee.cluster.v1.UserReset
 	(*ScoredMovie)(nil),           // 6: marquee.cluster.v1.ScoredMovie
-	(*Recommended)(nil),           // 7: marquee.cluster.v1.Recommended
-	(*Keepalive)(nil),             // 8: marquee.cluster.v1.Keepalive
-	(*KeepaliveAck)(nil),          // 9: marquee.cluster.v1.KeepaliveAck
-	(*TrainingJob)(nil),           // 10: marquee.cluster.v1.TrainingJob
-	(*Train)(nil),                 // 11: marquee.cluster.v1.Train
-	(*TrainAnswer)(nil),           // 12: marquee.cluster.v1.TrainAnswer
-	(*JobQuery)(nil),              // 13: marquee.cluster.v1.JobQuery
-	(*JobAnswer)(nil),             // 14: marquee.cluster.v1.JobAnswer
-	(*TrainingQuery)(nil),         // 15: marquee.cluster.v1.TrainingQuery
-	(*TrainingAnswer)(nil),        // 16: marquee.cluster.v1.TrainingAnswer
-	(*SolveBlock)(nil),            // 17: marquee.cluster.v1.SolveBlock
-	(*BlockSolved)(nil),           // 18: marquee.cluster.v1.BlockSolved
-	(*ArchiveRun)(nil),            // 19: marquee.cluster.v1.ArchiveRun
-	(*Archive)(nil),               // 20: marquee.cluster.v1.Archive
-	(*ArchiveAnswer)(nil),         // 21: marquee.cluster.v1.ArchiveAnswer
-	(*ArchiveStatusQuery)(nil),    // 22: marquee.cluster.v1.ArchiveStatusQuery
-	(*ArchiveStatus)(nil),         // 23: marquee.cluster.v1.ArchiveStatus
-	nil,                           // 24: marquee.cluster.v1.TrainingJob.MetricsEntry
-	nil,                           // 25: marquee.cluster.v1.TrainingJob.TimingsEntry
-	(*timestamppb.Timestamp)(nil), // 26: google.protobuf.Timestamp
+	(*Reason)(nil),                // 7: marquee.cluster.v1.Reason
+	(*Recommended)(nil),           // 8: marquee.cluster.v1.Recommended
+	(*Keepalive)(nil),             // 9: marquee.cluster.v1.Keepalive
+	(*KeepaliveAck)(nil),          // 10: marquee.cluster.v1.KeepaliveAck
+	(*TrainingJob)(nil),           // 11: marquee.cluster.v1.TrainingJob
+	(*Train)(nil),                 // 12: marquee.cluster.v1.Train
+	(*TrainAnswer)(nil),           // 13: marquee.cluster.v1.TrainAnswer
+	(*JobQuery)(nil),              // 14: marquee.cluster.v1.JobQuery
+	(*JobAnswer)(nil),             // 15: marquee.cluster.v1.JobAnswer
+	(*TrainingQuery)(nil),         // 16: marquee.cluster.v1.TrainingQuery
+	(*TrainingAnswer)(nil),        // 17: marquee.cluster.v1.TrainingAnswer
+	(*SolveBlock)(nil),            // 18: marquee.cluster.v1.SolveBlock
+	(*BlockSolved)(nil),           // 19: marquee.cluster.v1.BlockSolved
+	(*ArchiveRun)(nil),            // 20: marquee.cluster.v1.ArchiveRun
+	(*Archive)(nil),               // 21: marquee.cluster.v1.Archive
+	(*ArchiveAnswer)(nil),         // 22: marquee.cluster.v1.ArchiveAnswer
+	(*ArchiveStatusQuery)(nil),    // 23: marquee.cluster.v1.ArchiveStatusQuery
+	(*ArchiveStatus)(nil),         // 24: marquee.cluster.v1.ArchiveStatus
+	nil,                           // 25: marquee.cluster.v1.TrainingJob.MetricsEntry
+	nil,                           // 26: marquee.cluster.v1.TrainingJob.TimingsEntry
+	(*timestamppb.Timestamp)(nil), // 27: google.protobuf.Timestamp
 }
 var file_marquee_clusterpb_cluster_proto_depIdxs = []int32{
-	26, // 0: marquee.cluster.v1.Interaction.time:type_name -> google.protobuf.Timestamp
-	26, // 1: marquee.cluster.v1.Interaction.ingested_at:type_name -> google.protobuf.Timestamp
+	27, // 0: marquee.cluster.v1.Interaction.time:type_name -> google.protobuf.Timestamp
+	27, // 1: marquee.cluster.v1.Interaction.ingested_at:type_name -> google.protobuf.Timestamp
 	0,  // 2: marquee.cluster.v1.ApplyEvents.events:type_name -> marquee.cluster.v1.Interaction
-	26, // 3: marquee.cluster.v1.ResetUser.buried_at:type_name -> google.protobuf.Timestamp
-	6,  // 4: marquee.cluster.v1.Recommended.items:type_name -> marquee.cluster.v1.ScoredMovie
-	26, // 5: marquee.cluster.v1.Recommended.generated_at:type_name -> google.protobuf.Timestamp
-	26, // 6: marquee.cluster.v1.Recommended.served_at:type_name -> google.protobuf.Timestamp
-	26, // 7: marquee.cluster.v1.TrainingJob.started_at:type_name -> google.protobuf.Timestamp
-	26, // 8: marquee.cluster.v1.TrainingJob.finished_at:type_name -> google.protobuf.Timestamp
-	24, // 9: marquee.cluster.v1.TrainingJob.metrics:type_name -> marquee.cluster.v1.TrainingJob.MetricsEntry
-	25, // 10: marquee.cluster.v1.TrainingJob.timings:type_name -> marquee.cluster.v1.TrainingJob.TimingsEntry
-	10, // 11: marquee.cluster.v1.TrainAnswer.job:type_name -> marquee.cluster.v1.TrainingJob
-	10, // 12: marquee.cluster.v1.JobAnswer.job:type_name -> marquee.cluster.v1.TrainingJob
-	10, // 13: marquee.cluster.v1.TrainingAnswer.current:type_name -> marquee.cluster.v1.TrainingJob
-	10, // 14: marquee.cluster.v1.TrainingAnswer.recent:type_name -> marquee.cluster.v1.TrainingJob
-	26, // 15: marquee.cluster.v1.ArchiveRun.cutoff:type_name -> google.protobuf.Timestamp
-	26, // 16: marquee.cluster.v1.ArchiveRun.started_at:type_name -> google.protobuf.Timestamp
-	26, // 17: marquee.cluster.v1.ArchiveRun.finished_at:type_name -> google.protobuf.Timestamp
-	19, // 18: marquee.cluster.v1.ArchiveAnswer.run:type_name -> marquee.cluster.v1.ArchiveRun
-	19, // 19: marquee.cluster.v1.ArchiveStatus.current:type_name -> marquee.cluster.v1.ArchiveRun
-	19, // 20: marquee.cluster.v1.ArchiveStatus.recent:type_name -> marquee.cluster.v1.ArchiveRun
-	26, // 21: marquee.cluster.v1.ArchiveStatus.next_at:type_name -> google.protobuf.Timestamp
-	22, // [22:22] is the sub-list for method output_type
-	22, // [22:22] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	27, // 3: marquee.cluster.v1.ResetUser.buried_at:type_name -> google.protobuf.Timestamp
+	7,  // 4: marquee.cluster.v1.ScoredMovie.because:type_name -> marquee.cluster.v1.Reason
+	6,  // 5: marquee.cluster.v1.Recommended.items:type_name -> marquee.cluster.v1.ScoredMovie
+	27, // 6: marquee.cluster.v1.Recommended.generated_at:type_name -> google.protobuf.Timestamp
+	27, // 7: marquee.cluster.v1.Recommended.served_at:type_name -> google.protobuf.Timestamp
+	27, // 8: marquee.cluster.v1.TrainingJob.started_at:type_name -> google.protobuf.Timestamp
+	27, // 9: marquee.cluster.v1.TrainingJob.finished_at:type_name -> google.protobuf.Timestamp
+	25, // 10: marquee.cluster.v1.TrainingJob.metrics:type_name -> marquee.cluster.v1.TrainingJob.MetricsEntry
+	26, // 11: marquee.cluster.v1.TrainingJob.timings:type_name -> marquee.cluster.v1.TrainingJob.TimingsEntry
+	11, // 12: marquee.cluster.v1.TrainAnswer.job:type_name -> marquee.cluster.v1.TrainingJob
+	11, // 13: marquee.cluster.v1.JobAnswer.job:type_name -> marquee.cluster.v1.TrainingJob
+	11, // 14: marquee.cluster.v1.TrainingAnswer.current:type_name -> marquee.cluster.v1.TrainingJob
+	11, // 15: marquee.cluster.v1.TrainingAnswer.recent:type_name -> marquee.cluster.v1.TrainingJob
+	27, // 16: marquee.cluster.v1.ArchiveRun.cutoff:type_name -> google.protobuf.Timestamp
+	27, // 17: marquee.cluster.v1.ArchiveRun.started_at:type_name -> google.protobuf.Timestamp
+	27, // 18: marquee.cluster.v1.ArchiveRun.finished_at:type_name -> google.protobuf.Timestamp
+	20, // 19: marquee.cluster.v1.ArchiveAnswer.run:type_name -> marquee.cluster.v1.ArchiveRun
+	20, // 20: marquee.cluster.v1.ArchiveStatus.current:type_name -> marquee.cluster.v1.ArchiveRun
+	20, // 21: marquee.cluster.v1.ArchiveStatus.recent:type_name -> marquee.cluster.v1.ArchiveRun
+	27, // 22: marquee.cluster.v1.ArchiveStatus.next_at:type_name -> google.protobuf.Timestamp
+	23, // [23:23] is the sub-list for method output_type
+	23, // [23:23] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_marquee_clusterpb_cluster_proto_init() }
@@ -2050,7 +2136,7 @@ func file_marquee_clusterpb_cluster_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_marquee_clusterpb_cluster_proto_rawDesc), len(file_marquee_clusterpb_cluster_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   26,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
