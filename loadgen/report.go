@@ -184,4 +184,16 @@ func writeSaturation(b *strings.Builder, s *SaturationReport) {
 	if len(s.Runs) > 1 {
 		row("median", s.Median)
 	}
+	if len(s.Runs) == 0 || s.Runs[0].Runtime == nil {
+		return
+	}
+	b.WriteString("\nThe node's runtime over each run (its /debug/runtime):\n\n")
+	b.WriteString("| run | GC share of node CPU | of which assists | GC cycles | scheduling latency p99 | p99.9 | longest GC pause |\n")
+	b.WriteString("|---|---|---|---|---|---|---|\n")
+	for i, r := range s.Runs {
+		if rt := r.Runtime; rt != nil {
+			fmt.Fprintf(b, "| %d | %.1f%% | %.1f%% | %.0f | %.3f ms | %.3f ms | %.3f ms |\n",
+				i+1, 100*rt.GCShare, 100*rt.AssistShare, rt.GCCycles, rt.SchedP99, rt.SchedP999, rt.GCPauseMax)
+		}
+	}
 }

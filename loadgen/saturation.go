@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/marquee-recsys/marquee/telemetry"
 )
 
 // ScenarioSaturation is the closed-loop saturation scenario.
@@ -31,6 +33,9 @@ type SaturationConfig struct {
 	// Users are the user ids requests are drawn from (ReadUsers).
 	Users []string `json:"-"`
 	Seed  uint64   `json:"seed"`
+	// RuntimeURL, when set, is the node's /debug/runtime (its profiling
+	// listener): the result then has the node's GC and scheduler figures.
+	RuntimeURL string `json:"runtime_url,omitempty"`
 }
 
 // SaturationResult is one run: the latency of the answered requests, how
@@ -44,6 +49,7 @@ type SaturationResult struct {
 	Errors       int64            `json:"errors"`
 	GeneratorCPU float64          `json:"generator_cores"`
 	NodeCPU      float64          `json:"node_cores,omitempty"`
+	Runtime      *NodeRuntime     `json:"node_runtime,omitempty"`
 }
 
 // ReadUsers reads user ids, one per line (blank lines and # comments
@@ -114,6 +120,13 @@ func Saturation(ctx context.Context, c *Client, cfg SaturationConfig) (Saturatio
 		mu.Unlock()
 	}
 	nodeBefore, nodeErr := c.Metrics(ctx, metricProcessCPU)
+	var rtBefore telemetry.RuntimeReading
+	if cfg.RuntimeURL != "" {
+		var err error
+		if rtBefore, err = readRuntime(ctx, c.http, cfg.RuntimeURL); err != nil {
+			return SaturationResult{}, fmt.Errorf("loadgen: node runtime: %w", err)
+		}
+	}
 	cpuBefore := processCPU()
 	rec := NewRecorder()
 	r, err := ClosedLoop{Workers: cfg.Connections, Duration: cfg.Duration}.Run(ctx, rec, op)
@@ -122,6 +135,14 @@ func Saturation(ctx context.Context, c *Client, cfg SaturationConfig) (Saturatio
 		res.GeneratorCPU = (processCPU() - cpuBefore).Seconds() / r.Elapsed.Seconds()
 		if nodeAfter, err := c.Metrics(ctx, metricProcessCPU); err == nil && nodeErr == nil {
 			res.NodeCPU = (nodeAfter[metricProcessCPU] - nodeBefore[metricProcessCPU]) / r.Elapsed.Seconds()
+		}
+		if cfg.RuntimeURL != "" {
+			rtAfter, rerr := readRuntime(ctx, c.http, cfg.RuntimeURL)
+			if rerr != nil {
+				return res, fmt.Errorf("loadgen: node runtime: %w", rerr)
+			}
+			nr := nodeRuntime(rtBefore, rtAfter, res.NodeCPU*r.Elapsed.Seconds())
+			res.Runtime = &nr
 		}
 	}
 	for _, st := range rec.All(r.Elapsed) {
