@@ -234,7 +234,8 @@ func (a *App) listen(pub *kafka.Publisher) error {
 	}
 	a.listener = ln
 	a.server = &http.Server{
-		Handler:           edge(mux, a.Logger.With("component", "http")),
+		Handler: edge(newAdmission(a.Config.MaxInflight, a.Config.Queue, a.Config.QueueWait, a.Metrics.HTTPShed, a.Metrics.HTTPInflight).wrap(mux),
+			a.Logger.With("component", "http")),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,

@@ -75,6 +75,13 @@ type Config struct {
 	TierTimeout     time.Duration // MARQUEE_TIER_TIMEOUT
 	ShutdownTimeout time.Duration // MARQUEE_SHUTDOWN_TIMEOUT
 
+	// Admission control of the API (admission): MARQUEE_HTTP_MAX_INFLIGHT
+	// requests at once (0: off), MARQUEE_HTTP_QUEUE waiting at most, each
+	// for MARQUEE_HTTP_QUEUE_WAIT at most.
+	MaxInflight int
+	Queue       int
+	QueueWait   time.Duration
+
 	HotRetention time.Duration // MARQUEE_HOT_RETENTION: age at which interactions move to the archive
 	ArchiveEvery time.Duration // MARQUEE_ARCHIVE_EVERY: period of archiving runs ("off": only on request)
 	ArchiveChunk int           // MARQUEE_ARCHIVE_CHUNK: most rows per archive file
@@ -152,6 +159,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		S3Region:            r.str("MARQUEE_S3_REGION", ""),
 		S3Prefix:            r.str("MARQUEE_S3_PREFIX", ""),
 	}
+	c.MaxInflight = r.integerOrOff("MARQUEE_HTTP_MAX_INFLIGHT", 64, 1, 1_000_000)
+	c.Queue = r.integer("MARQUEE_HTTP_QUEUE", 4*max(c.MaxInflight, 1), 0, 10_000_000)
+	c.QueueWait = r.duration("MARQUEE_HTTP_QUEUE_WAIT", 100*time.Millisecond)
 	c.AcceptUnknownMovies = r.boolean("MARQUEE_ACCEPT_UNKNOWN_MOVIES", false)
 	c.TrainTune = r.boolean("MARQUEE_TRAIN_TUNE", true)
 	c.TrainRemoteShards = r.boolean("MARQUEE_TRAIN_REMOTE_SHARDS", false)
@@ -287,6 +297,14 @@ func (r *envReader) integer(name string, def, lo, hi int) int {
 		return def
 	}
 	return n
+}
+
+// integerOrOff is integer, with "off" for 0.
+func (r *envReader) integerOrOff(name string, def, lo, hi int) int {
+	if strings.TrimSpace(r.get(name)) == "off" {
+		return 0
+	}
+	return r.integer(name, def, lo, hi)
 }
 
 func (r *envReader) float(name string, def, lo, hi float64) float64 {

@@ -48,6 +48,24 @@ func TestLoadConfig(t *testing.T) {
 				t.Fatalf("trials %d, budget %v", c.TrainTuneTrials, c.TrainTuneBudget)
 			}
 		}},
+		{name: "admission control by default", env: nil, check: func(t *testing.T, c Config) {
+			if c.MaxInflight != 64 || c.Queue != 256 || c.QueueWait != 100*time.Millisecond {
+				t.Fatalf("admission %d, queue %d, wait %v", c.MaxInflight, c.Queue, c.QueueWait)
+			}
+		}},
+		{name: "admission control set, or off", env: map[string]string{"MARQUEE_HTTP_MAX_INFLIGHT": "8", "MARQUEE_HTTP_QUEUE_WAIT": "20ms"},
+			check: func(t *testing.T, c Config) {
+				if c.MaxInflight != 8 || c.Queue != 32 || c.QueueWait != 20*time.Millisecond {
+					t.Fatalf("admission %d, queue %d, wait %v", c.MaxInflight, c.Queue, c.QueueWait)
+				}
+			}},
+		{name: "admission control off", env: map[string]string{"MARQUEE_HTTP_MAX_INFLIGHT": "off"}, check: func(t *testing.T, c Config) {
+			if c.MaxInflight != 0 {
+				t.Fatalf("admission %d", c.MaxInflight)
+			}
+		}},
+		{name: "admission control out of range", env: map[string]string{"MARQUEE_HTTP_MAX_INFLIGHT": "0", "MARQUEE_HTTP_QUEUE": "-1"},
+			wantErr: []string{"MARQUEE_HTTP_MAX_INFLIGHT", "MARQUEE_HTTP_QUEUE"}},
 		{name: "every bad variable is named", env: map[string]string{
 			"MARQUEE_HTTP_ADDR": "8080", "MARQUEE_CACHE_TTL": "soon", "MARQUEE_KAFKA_PARTITIONS": "0",
 			"MARQUEE_WEIGHTS": "dislike=3", "MARQUEE_LOG_FORMAT": "xml", "MARQUEE_DEMO": "maybe",

@@ -4,6 +4,8 @@
 package telemetry
 
 import (
+	"regexp"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -33,7 +35,11 @@ type Metrics struct {
 	AnalyticsDropped prometheus.Counter
 	Freshness        prometheus.Histogram
 	HTTP             *prometheus.HistogramVec // by route, method, status
-	ModelNDCG        prometheus.Gauge
+	// HTTPShed counts API requests refused by admission control (503);
+	// HTTPInflight is how many it has admitted at the moment.
+	HTTPShed     prometheus.Counter
+	HTTPInflight prometheus.Gauge
+	ModelNDCG    prometheus.Gauge
 	// ServingModel is 1 for the version this node serves (one series).
 	ServingModel    *prometheus.GaugeVec
 	TrainingSeconds prometheus.Histogram
@@ -67,11 +73,23 @@ func (m *Metrics) ObserveDependency(name string, up bool) {
 // timeouts at the top.
 var latencyBuckets = []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
 
+// runtimeMetrics are the Go runtime's metrics exported beside the
+// defaults: the GC's (cycles, heap goal, stop-the-world pauses), the
+// scheduler's (go_sched_latencies_seconds: how long runnable goroutines
+// waited for a CPU) and the CPU the GC took, assists included
+// (go_cpu_classes_gc_*). They tell a tail that comes from the GC or from
+// saturated cores from one that comes from the code.
+var runtimeMetrics = []collectors.GoRuntimeMetricsRule{
+	collectors.MetricsGC, collectors.MetricsScheduler,
+	{Matcher: regexp.MustCompile(`^/cpu/classes/(gc/.*|total:cpu-seconds)$`)},
+}
+
 // New creates the collectors on a fresh registry, together with the Go
 // runtime and process collectors.
 func New() *Metrics {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(runtimeMetrics...)),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := &Metrics{
 		Registry: reg,
 		RecsServed: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -124,6 +142,12 @@ func New() *Metrics {
 		HTTP: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "marquee_http_request_seconds", Help: "HTTP request latency by route, method and status.", Buckets: latencyBuckets,
 		}, []string{"route", "method", "status"}),
+		HTTPShed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "marquee_http_shed_total", Help: "API requests refused with 503 by admission control: the node was at capacity.",
+		}),
+		HTTPInflight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "marquee_http_inflight", Help: "API requests being served now (admitted by admission control).",
+		}),
 		ModelNDCG: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "marquee_model_ndcg_at_10", Help: "Holdout NDCG@10 of the last trained model.",
 		}),
@@ -160,7 +184,7 @@ func New() *Metrics {
 	}
 	reg.MustRegister(m.RecsServed, m.TierErrors, m.TierLatency, m.EventsApplied, m.EventsDup, m.EventsAccepted,
 		m.EventsRejected, m.IngestFailures, m.EventsDeadLettered, m.FoldIn, m.UserActors, m.Feedback, m.AnalyticsErrs, m.AnalyticsDropped,
-		m.Freshness, m.HTTP, m.ModelNDCG, m.ServingModel, m.TrainingSeconds, m.TrainingRuns, m.ConsumerLag,
+		m.Freshness, m.HTTP, m.HTTPShed, m.HTTPInflight, m.ModelNDCG, m.ServingModel, m.TrainingSeconds, m.TrainingRuns, m.ConsumerLag,
 		m.ArchiveRows, m.ArchiveFiles, m.ArchiveFailures, m.CatalogCheckSkipped, m.EventIDCheckSkipped, m.DependencyUp)
 	return m
 }

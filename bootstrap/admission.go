@@ -1,0 +1,95 @@
+package bootstrap
+
+import (
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/marquee-recsys/marquee/openapi"
+)
+
+// admission bounds how many API requests the node serves at once. A
+// request that finds every slot taken waits for one at most wait; one
+// that would wait longer, or that finds queue requests waiting already,
+// is shed at once with 503 and Retry-After: 1. A node past its capacity
+// then answers what it admits within its budget and refuses the rest
+// quickly, instead of letting every request's latency grow with the queue
+// (a client with several nodes tries another; a closed loop backs off).
+//
+// It covers /api/ but the admin operations (training, archiving, model
+// promotion: rare, long, and not to be refused for load) and leaves the
+// probes, /metrics and the dashboard alone.
+type admission struct {
+	slots    chan struct{}
+	queue    int64
+	wait     time.Duration
+	waiting  atomic.Int64
+	shed     prometheus.Counter
+	inflight prometheus.Gauge
+}
+
+// newAdmission returns the admission control for slots requests at once
+// (0: none), at most queue waiting, each at most wait.
+func newAdmission(slots, queue int, wait time.Duration, shed prometheus.Counter, inflight prometheus.Gauge) *admission {
+	if slots <= 0 {
+		return nil
+	}
+	return &admission{slots: make(chan struct{}, slots), queue: int64(queue), wait: wait, shed: shed, inflight: inflight}
+}
+
+// wrap applies the admission control to next (a nil admission: none).
+func (a *admission) wrap(next http.Handler) http.Handler {
+	if a == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !admitted(r.URL.Path) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if !a.acquire() {
+			a.shed.Inc()
+			w.Header().Set("Retry-After", "1")
+			openapi.WriteProblem(w, http.StatusServiceUnavailable, "the node is at capacity; retry, here or on another node")
+			return
+		}
+		a.inflight.Inc()
+		defer func() {
+			a.inflight.Dec()
+			<-a.slots
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// admitted reports whether a path is under admission control.
+func admitted(path string) bool {
+	return strings.HasPrefix(path, "/api/") && !strings.HasPrefix(path, "/api/admin/")
+}
+
+// acquire takes a slot, waiting for one within the bounds.
+func (a *admission) acquire() bool {
+	select {
+	case a.slots <- struct{}{}:
+		return true
+	default:
+	}
+	if a.wait <= 0 || a.waiting.Add(1) > a.queue {
+		if a.wait > 0 {
+			a.waiting.Add(-1)
+		}
+		return false
+	}
+	defer a.waiting.Add(-1)
+	t := time.NewTimer(a.wait)
+	defer t.Stop()
+	select {
+	case a.slots <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	}
+}
