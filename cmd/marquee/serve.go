@@ -27,6 +27,9 @@ func serve(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := bootstrap.NewLogger(cfg)
+	if gc := tuneGC(os.Getenv); gc != "" {
+		logger.Info("garbage collector tuned for serving (set GOGC or GOMEMLIMIT to choose otherwise)", "set", gc)
+	}
 	if cfg.PprofAddr != "" {
 		closePprof, err := servePprof(cfg.PprofAddr, logger)
 		if err != nil {
