@@ -162,7 +162,11 @@ func (a *analyticsActor) flush(c actor.Context) {
 	}
 	a.busy = true
 	served, fbs, fresh := a.served, a.fbs, a.fresh
-	a.served, a.fbs, a.fresh = nil, nil, nil
+	// The next batch starts at this one's size (up to a flush's): growing
+	// a slice of 512 lists from nil at every flush was 5% of the node's
+	// allocations at saturation.
+	a.served = make([]domain.Served, 0, min(len(served), flushAt))
+	a.fbs, a.fresh = nil, nil
 	root, self, sink, base := c.ActorSystem().Root, c.Self(), a.env.Analytics, a.env.base
 	go func() {
 		ctx, cancel := context.WithTimeout(base, 30*time.Second)

@@ -36,29 +36,71 @@ type servedItem struct {
 // LogServed implements ports.AnalyticsSink. A repeated rec_log_id replaces
 // the earlier list, as in the in-memory sink. Latency is kept to the
 // microsecond.
+//
+// The lists are streamed with COPY straight into the table: at saturation
+// the node serves ~16K lists/s and PostgreSQL writes them on the cores
+// that serve: COPY of a batch takes about two thirds of the time of an
+// INSERT … ON CONFLICT of the same rows (BenchmarkLogServed). rec_log_ids are new UUIDs, so the
+// COPY nearly always goes through; a batch with one logged before fails
+// as a whole (one statement) and is written again by upsert.
 func (a *Analytics) LogServed(ctx context.Context, lists ...domain.Served) error {
 	if len(lists) == 0 {
 		return nil
 	}
 	lists = lastByKey(lists, func(s domain.Served) string { return s.RecLogID })
+	items, err := encodeServedItems(lists)
+	if err != nil {
+		return err
+	}
+	i, row := 0, make([]any, len(servedColumns)) // CopyFrom encodes each row before asking for the next
+	_, err = a.pool.CopyFrom(ctx, pgx.Identifier{"recommendation_logs"}, servedColumns, pgx.CopyFromFunc(func() ([]any, error) {
+		if i == len(lists) {
+			return nil, nil
+		}
+		s := lists[i]
+		row[0], row[1], row[2], row[3], row[4] = s.RecLogID, string(s.UserID), string(s.ServedBy), string(s.List.Tier), s.List.ModelVersion
+		row[5], row[6], row[7] = s.List.GeneratedAt, items[i], pgtype.Interval{Microseconds: s.Latency.Microseconds(), Valid: true}
+		row[8], row[9] = s.ServedAt, int32(s.Requested)
+		i++
+		return row, nil
+	}))
+	if isCode(err, "23505") { // unique_violation: a list logged again
+		err = a.upsertServed(ctx, lists, items)
+	}
+	return wrap("log served", err)
+}
+
+// encodeServedItems is the items JSON of each list, in one buffer.
+func encodeServedItems(lists []domain.Served) ([][]byte, error) {
+	out := make([][]byte, len(lists))
+	buf := make([]byte, 0, 128*len(lists))
+	for i, s := range lists {
+		start := len(buf)
+		var err error
+		if buf, err = appendServedItems(buf, s.List.Items); err != nil {
+			return nil, fmt.Errorf("postgres: log served %s: %w", s.RecLogID, err)
+		}
+		out[i] = buf[start:len(buf):len(buf)]
+	}
+	return out, nil
+}
+
+// servedColumns are recommendation_logs' columns, in LogServed's order.
+var servedColumns = []string{"rec_log_id", "user_id", "served_by", "source_tier", "model_version", "generated_at",
+	"items", "latency", "served_at", "requested"}
+
+// upsertServed writes lists, replacing those logged before.
+func (a *Analytics) upsertServed(ctx context.Context, lists []domain.Served, items [][]byte) error {
 	n := len(lists)
 	ids, users, servedBy, tiers, versions := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	generated, servedAt := make([]time.Time, n), make([]time.Time, n)
-	items := make([]string, n)
+	js := make([]string, n)
 	latency := make([]pgtype.Interval, n)
 	requested := make([]int32, n)
 	for i, s := range lists {
 		ids[i], users[i], servedBy[i] = s.RecLogID, string(s.UserID), string(s.ServedBy)
 		tiers[i], versions[i], generated[i] = string(s.List.Tier), s.List.ModelVersion, s.List.GeneratedAt
-		entries := make([]servedItem, len(s.List.Items))
-		for j, it := range s.List.Items {
-			entries[j] = servedItem{Position: j + 1, MovieID: string(it.MovieID), Score: it.Score, Title: it.Title}
-		}
-		js, err := json.Marshal(entries)
-		if err != nil {
-			return fmt.Errorf("postgres: log served %s: %w: %w", s.RecLogID, domain.ErrInvalid, err)
-		}
-		items[i] = string(js)
+		js[i] = string(items[i])
 		latency[i] = pgtype.Interval{Microseconds: s.Latency.Microseconds(), Valid: true}
 		servedAt[i], requested[i] = s.ServedAt, int32(s.Requested)
 	}
@@ -71,8 +113,8 @@ func (a *Analytics) LogServed(ctx context.Context, lists ...domain.Served) error
 			user_id = excluded.user_id, served_by = excluded.served_by, source_tier = excluded.source_tier,
 			model_version = excluded.model_version, generated_at = excluded.generated_at, items = excluded.items,
 			latency = excluded.latency, served_at = excluded.served_at, requested = excluded.requested`,
-		ids, users, servedBy, tiers, versions, generated, items, latency, servedAt, requested)
-	return wrap("log served", err)
+		ids, users, servedBy, tiers, versions, generated, js, latency, servedAt, requested)
+	return err
 }
 
 // ServedList implements ports.AnalyticsSink.
