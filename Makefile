@@ -191,6 +191,19 @@ bench-tiers: build ## Run the per-tier, freshness and ingest scenarios of BENCHM
 .PHONY: bench-ingest-pair
 bench-ingest-pair: ## Ingest end to end of two builds side by side on PostgreSQL + Redis (BEFORE=binary, AFTER=binary, default bin/marquee)
 	BEFORE=$(BEFORE) AFTER=$${AFTER:-$(BIN)/marquee} bash loadgen/compare-ingest.sh
+# `make bench-tiers-pair BEFORE=… AFTER=…` runs the bench-tiers scenarios
+# against two builds on PostgreSQL + Redis, each scenario on both in turn
+# (loadgen/compare-tiers.sh).
+.PHONY: bench-tiers-pair
+bench-tiers-pair: build ## The bench-tiers scenarios on two builds side by side on PostgreSQL + Redis (BEFORE=binary, AFTER=binary)
+	BEFORE=$(BEFORE) AFTER=$${AFTER:-$(BIN)/marquee} bash loadgen/compare-tiers.sh
+# `make bench-saturation-pair BEFORE=… AFTER=…` runs the closed-loop
+# saturation scenario against two builds (or two settings: BEFORE_ENV,
+# AFTER_ENV) side by side on MovieLens-100K (loadgen/compare-saturation.sh;
+# MODE=embedded for no external store).
+.PHONY: bench-saturation-pair
+bench-saturation-pair: build ## Saturation (32 connections closed loop) of two builds side by side on MovieLens-100K (BEFORE, AFTER, MODE)
+	BEFORE=$(BEFORE) AFTER=$${AFTER:-$(BIN)/marquee} bash loadgen/compare-saturation.sh
 # --- end load generator ---
 
 # --- deployment images and stacks (deploy/) ---

@@ -179,7 +179,6 @@ func f64(v []float32) []float64 {
 	return out
 }
 
-
 // BenchmarkExplain is the work explain=true adds to a recommendation: the
 // fold-in with the decomposition of 10 targets' scores, beside the fold-in
 // alone, on 20,000 movies × 64 factors and a 100-movie history.
