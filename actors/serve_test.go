@@ -198,10 +198,20 @@ func TestFailedCacheReadIsNotRepeated(t *testing.T) {
 func TestNearCopyAnswersWithoutACacheRead(t *testing.T) {
 	t.Parallel()
 	cc := &countingCache{}
-	const ttl = 300 * time.Millisecond
+	// Long enough for the requests below on a loaded machine (under
+	// -race): a copy that expires among them is read from the cache.
+	const ttl = 2 * time.Second
 	f := newFixture(t, Config{CacheTTL: ttl}, func(d *Deps) { cc.RecommendationCache = d.Cache; d.Cache = cc })
 	u := domain.UserID("user_near")
 	first := f.likerServed(t, u, 5)
+	// The list is cached, and its copy kept, after the answer.
+	wait := testCtx(t)
+	for e := f.sys.env.trust.entry(u); e == nil || e.near.Load() == nil; e = f.sys.env.trust.entry(u) {
+		if wait.Err() != nil {
+			t.Fatal("the near copy was never kept")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	reads := cc.reads.Load()
 	for n := 1; n <= 5; n++ {
 		s, err := f.sys.Recommend(testCtx(t), u, n)
