@@ -58,7 +58,7 @@ test-short: ## Run the tests without the race detector
 
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME executions (default 200000x: a count, since a duration races the Go 1.26 fuzz coordinator, golang/go#75804)
-	@for target in "FuzzEventsBody ./openapi" "FuzzDecode ./adapters/kafka" "FuzzRecordReader ./adapters/movielens" "FuzzParseUDataLine ./adapters/movielens" "FuzzParseUItemLine ./adapters/movielens" "FuzzDecode ./adapters/parquet" "FuzzDecode ./adapters/redis"; do \
+	@for target in "FuzzEventsBody ./openapi" "FuzzDecode ./adapters/kafka" "FuzzRecordReader ./adapters/movielens" "FuzzParseUDataLine ./adapters/movielens" "FuzzParseUItemLine ./adapters/movielens" "FuzzDecode ./adapters/parquet" "FuzzDecode ./adapters/redis" "FuzzServedItems ./adapters/postgres"; do \
 		set -- $$target; echo "fuzz $$1 ($$2)"; \
 		$(GO) test -run='^$$' -fuzz="^$$1$$" -fuzztime=$${FUZZTIME:-200000x} -fuzzminimizetime=100x $$2 || exit 1; \
 	done
