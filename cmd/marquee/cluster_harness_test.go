@@ -59,14 +59,28 @@ type testNode struct {
 	logFile                    *os.File
 }
 
-func freePort(t *testing.T, host string) int {
+// portPicker hands out free ports, each held by a listener until release:
+// ports picked one after another with each listener closed at once can
+// come back twice (a node's automanage port once equalled its HTTP port,
+// and the node could not start).
+type portPicker struct{ held []net.Listener }
+
+func (p *portPicker) pick(t *testing.T, host string) int {
 	t.Helper()
 	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	p.held = append(p.held, l)
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// release frees every port picked, for the nodes to listen on.
+func (p *portPicker) release() {
+	for _, l := range p.held {
+		l.Close()
+	}
+	p.held = nil
 }
 
 // newTestCluster prepares n nodes (not started) with the extra variables.
@@ -122,12 +136,14 @@ func newTestCluster(t *testing.T, n int, extra ...string) *testCluster {
 		}
 	})
 	var seeds []string
+	var ports portPicker
+	defer ports.release()
 	for i := 0; i < n; i++ {
 		nd := &testNode{
 			i:          i,
-			httpAddr:   fmt.Sprintf("127.0.0.1:%d", freePort(t, "127.0.0.1")),
-			bind:       fmt.Sprintf("127.0.0.1:%d", freePort(t, "127.0.0.1")),
-			automanage: strconv.Itoa(freePort(t, "0.0.0.0")),
+			httpAddr:   fmt.Sprintf("127.0.0.1:%d", ports.pick(t, "127.0.0.1")),
+			bind:       fmt.Sprintf("127.0.0.1:%d", ports.pick(t, "127.0.0.1")),
+			automanage: strconv.Itoa(ports.pick(t, "0.0.0.0")),
 			logPath:    filepath.Join(logDir, fmt.Sprintf("node%d.log", i)),
 		}
 		seeds = append(seeds, "127.0.0.1:"+nd.automanage)
