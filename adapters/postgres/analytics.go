@@ -39,10 +39,11 @@ type servedItem struct {
 //
 // The lists are streamed with COPY straight into the table: at saturation
 // the node serves ~16K lists/s and PostgreSQL writes them on the cores
-// that serve: COPY of a batch takes about two thirds of the time of an
-// INSERT … ON CONFLICT of the same rows (BenchmarkLogServed). rec_log_ids are new UUIDs, so the
-// COPY nearly always goes through; a batch with one logged before fails
-// as a whole (one statement) and is written again by upsert.
+// that serve, and COPY of a batch takes about two thirds of the time of
+// an INSERT … ON CONFLICT of the same rows (BenchmarkLogServed). The
+// rec_log_ids are new UUIDs, so the COPY nearly always goes through; a
+// batch with one logged before fails as a whole (one statement) and is
+// written again by upsert.
 func (a *Analytics) LogServed(ctx context.Context, lists ...domain.Served) error {
 	if len(lists) == 0 {
 		return nil
