@@ -14,10 +14,12 @@ import (
 // admission bounds how many API requests the node serves at once. A
 // request that finds every slot taken waits for one at most wait; one
 // that would wait longer, or that finds queue requests waiting already,
-// is shed at once with 503 and Retry-After: 1. A node past its capacity
-// then answers what it admits within its budget and refuses the rest
-// quickly, instead of letting every request's latency grow with the queue
-// (a client with several nodes tries another; a closed loop backs off).
+// is shed at once with 503 and Retry-After: 1: past its capacity, the
+// node refuses quickly instead of queueing without bound (a client with
+// several nodes tries another). The gate runs once a request has been
+// read: with many more connections than cores, requests wait for a core
+// before they reach it, and that wait it does not bound (BENCHMARKS.md
+// "Over capacity").
 //
 // It covers /api/ but the admin operations (training, archiving, model
 // promotion: rare, long, and not to be refused for load) and leaves the
