@@ -79,13 +79,13 @@ func (a *admission) acquire() bool {
 		return true
 	default:
 	}
-	if a.wait <= 0 || a.waiting.Add(1) > a.queue {
-		if a.wait > 0 {
-			a.waiting.Add(-1)
-		}
+	if a.wait <= 0 {
 		return false
 	}
 	defer a.waiting.Add(-1)
+	if a.waiting.Add(1) > a.queue {
+		return false // the queue is full: shed without waiting
+	}
 	t := time.NewTimer(a.wait)
 	defer t.Stop()
 	select {

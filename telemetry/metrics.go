@@ -81,7 +81,7 @@ var latencyBuckets = []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, 
 // saturated cores from one that comes from the code.
 var runtimeMetrics = []collectors.GoRuntimeMetricsRule{
 	collectors.MetricsGC, collectors.MetricsScheduler,
-	{Matcher: regexp.MustCompile(`^/cpu/classes/(gc/.*|total:cpu-seconds)$`)},
+	{Matcher: regexp.MustCompile(`^/cpu/classes/gc/`)},
 }
 
 // New creates the collectors on a fresh registry, together with the Go
