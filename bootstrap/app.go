@@ -36,6 +36,7 @@ type App struct {
 
 	server   *http.Server
 	listener net.Listener
+	gated    net.Listener // listener behind the connection gate
 	// embedded is the in-process Kafka broker, when there is one; tests
 	// stop it to see the node without its event stream.
 	embedded     *kafka.Embedded
@@ -176,6 +177,9 @@ const (
 	readTimeout       = 15 * time.Second // headers and body
 	writeTimeout      = 30 * time.Second // from the end of the headers to the end of the answer
 	idleTimeout       = 2 * time.Minute  // a keep-alive connection with no request
+	// connTurn is how long a connection keeps its slot of the connection
+	// gate while others wait (connGate).
+	connTurn = 100 * time.Millisecond
 )
 
 // listen binds the HTTP port (so a taken port fails start, not Run) and
@@ -233,9 +237,11 @@ func (a *App) listen(pub *kafka.Publisher) error {
 		return fmt.Errorf("MARQUEE_HTTP_ADDR=%s: %w", a.Config.HTTPAddr, err)
 	}
 	a.listener = ln
+	a.gated = newConnGate(ln, a.Config.MaxConns, a.Config.ConnQueue, a.Config.ConnWait, connTurn, a.Metrics.HTTPShed, a.Metrics.HTTPConns)
 	a.server = &http.Server{
-		Handler: edge(newAdmission(a.Config.MaxInflight, a.Config.Queue, a.Config.QueueWait, a.Metrics.HTTPShed, a.Metrics.HTTPInflight).wrap(mux),
+		Handler: edge(rotate(a.gated, newAdmission(a.Config.MaxInflight, a.Config.Queue, a.Config.QueueWait, a.Metrics.HTTPShed, a.Metrics.HTTPInflight).wrap(mux)),
 			a.Logger.With("component", "http")),
+		ConnContext:       connContext,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -273,7 +279,7 @@ func (a *App) URL() string { return "http://" + a.listener.Addr().String() }
 // which shuts the server down gracefully and stops the actors.
 func (a *App) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
-	go func() { errc <- a.server.Serve(a.listener) }()
+	go func() { errc <- a.server.Serve(a.gated) }()
 	select {
 	case err := <-errc:
 		if errors.Is(err, http.ErrServerClosed) {

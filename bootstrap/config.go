@@ -77,10 +77,17 @@ type Config struct {
 
 	// Admission control of the API (admission): MARQUEE_HTTP_MAX_INFLIGHT
 	// requests at once (0: off), MARQUEE_HTTP_QUEUE waiting at most, each
-	// for MARQUEE_HTTP_QUEUE_WAIT at most.
+	// for MARQUEE_HTTP_QUEUE_WAIT at most; before it, the connection gate
+	// (connGate): MARQUEE_HTTP_MAX_CONNS connections served at once (0:
+	// off), MARQUEE_HTTP_CONN_QUEUE waiting unread at most, each for
+	// MARQUEE_HTTP_CONN_WAIT at most (the wait is part of the latency of
+	// the connection's first request, so it is short).
 	MaxInflight int
 	Queue       int
 	QueueWait   time.Duration
+	MaxConns    int
+	ConnQueue   int
+	ConnWait    time.Duration
 
 	HotRetention time.Duration // MARQUEE_HOT_RETENTION: age at which interactions move to the archive
 	ArchiveEvery time.Duration // MARQUEE_ARCHIVE_EVERY: period of archiving runs ("off": only on request)
@@ -162,6 +169,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c.MaxInflight = r.integerOrOff("MARQUEE_HTTP_MAX_INFLIGHT", 64, 1, 1_000_000)
 	c.Queue = r.integer("MARQUEE_HTTP_QUEUE", 4*max(c.MaxInflight, 1), 0, 10_000_000)
 	c.QueueWait = r.duration("MARQUEE_HTTP_QUEUE_WAIT", 100*time.Millisecond)
+	// The connection gate is off by default: it bounds the tail for
+	// clients that honour Retry-After, but clients that reconnect at once
+	// turn its refusals into a storm of connections (BENCHMARKS.md "Over
+	// capacity").
+	c.MaxConns = r.integerOrOff("MARQUEE_HTTP_MAX_CONNS", 0, 1, 1_000_000)
+	c.ConnQueue = r.integer("MARQUEE_HTTP_CONN_QUEUE", max(c.MaxConns, 1), 0, 10_000_000)
+	c.ConnWait = r.duration("MARQUEE_HTTP_CONN_WAIT", 10*time.Millisecond)
 	c.AcceptUnknownMovies = r.boolean("MARQUEE_ACCEPT_UNKNOWN_MOVIES", false)
 	c.TrainTune = r.boolean("MARQUEE_TRAIN_TUNE", true)
 	c.TrainRemoteShards = r.boolean("MARQUEE_TRAIN_REMOTE_SHARDS", false)

@@ -64,6 +64,24 @@ func TestLoadConfig(t *testing.T) {
 				t.Fatalf("admission %d", c.MaxInflight)
 			}
 		}},
+		{name: "connection gate by default", env: nil, check: func(t *testing.T, c Config) {
+			if c.MaxConns != 0 || c.ConnWait != 10*time.Millisecond {
+				t.Fatalf("connections %d, queue %d, wait %v", c.MaxConns, c.ConnQueue, c.ConnWait)
+			}
+		}},
+		{name: "connection gate set", env: map[string]string{"MARQUEE_HTTP_MAX_CONNS": "64", "MARQUEE_HTTP_CONN_WAIT": "5ms"},
+			check: func(t *testing.T, c Config) {
+				if c.MaxConns != 64 || c.ConnQueue != 64 || c.ConnWait != 5*time.Millisecond {
+					t.Fatalf("connections %d, queue %d, wait %v", c.MaxConns, c.ConnQueue, c.ConnWait)
+				}
+			}},
+		{name: "connection gate off", env: map[string]string{"MARQUEE_HTTP_MAX_CONNS": "off"}, check: func(t *testing.T, c Config) {
+			if c.MaxConns != 0 {
+				t.Fatalf("connections %d", c.MaxConns)
+			}
+		}},
+		{name: "connection gate out of range", env: map[string]string{"MARQUEE_HTTP_MAX_CONNS": "0", "MARQUEE_HTTP_CONN_QUEUE": "-1"},
+			wantErr: []string{"MARQUEE_HTTP_MAX_CONNS", "MARQUEE_HTTP_CONN_QUEUE"}},
 		{name: "admission control out of range", env: map[string]string{"MARQUEE_HTTP_MAX_INFLIGHT": "0", "MARQUEE_HTTP_QUEUE": "-1"},
 			wantErr: []string{"MARQUEE_HTTP_MAX_INFLIGHT", "MARQUEE_HTTP_QUEUE"}},
 		{name: "every bad variable is named", env: map[string]string{

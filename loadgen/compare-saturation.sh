@@ -12,7 +12,8 @@
 #
 # BEFORE and AFTER are binaries (AFTER defaults to bin/marquee, BEFORE to
 # AFTER: then BEFORE_ENV and AFTER_ENV compare two settings of one build,
-# e.g. AFTER_ENV='GOGC=200').
+# e.g. AFTER_ENV='GOGC=200'). BENCH_ARGS are added to each bench, e.g.
+# BENCH_ARGS='-shed-backoff 1s' for clients that honour Retry-After.
 #
 #   BEFORE=/tmp/before/bin/marquee make bench-saturation-pair
 set -euo pipefail
@@ -68,7 +69,7 @@ for r in $(seq "$ROUNDS"); do
     s0=$(storecpu) t0=$(date +%s.%N)
     "$AFTER" bench -url "http://127.0.0.1:${side##*:}" -runs 1 -scenario saturation -connections "$CONNS" \
       -duration "$DURATION" -warmup 5s -users-file "$tmp/users.txt" ${PIN:+-pin "$PIN"} \
-      $(runtime "${side##*:}") 2>&1 |
+      $(runtime "${side##*:}") ${BENCH_ARGS:-} 2>&1 |
       grep -E '^\| 1 \|' | sed "s/^| 1 |/| $r | ${side%%:*} |/" > "$tmp/run"
     # The stores' cores over the whole bench (its warm-up included).
     stores=$(awk -v c="$(storecpu)" -v c0="$s0" -v hz="$hz" -v t="$(date +%s.%N)" -v t0="$t0" 'BEGIN { printf "%.2f", (c - c0) / hz / (t - t0) }')

@@ -36,6 +36,10 @@ type SaturationConfig struct {
 	// RuntimeURL, when set, is the node's /debug/runtime (its profiling
 	// listener): the result then has the node's GC and scheduler figures.
 	RuntimeURL string `json:"runtime_url,omitempty"`
+	// ShedBackoff is how long a worker waits after a 503 before its next
+	// request (a client honouring Retry-After); 0: at once, the harshest
+	// client.
+	ShedBackoff time.Duration `json:"shed_backoff,omitempty"`
 }
 
 // SaturationResult is one run: the latency of the answered requests, how
@@ -99,6 +103,14 @@ func Saturation(ctx context.Context, c *Client, cfg SaturationConfig) (Saturatio
 		switch {
 		case errors.As(err, &se) && se.Status == http.StatusServiceUnavailable:
 			shed.Add(1)
+			if cfg.ShedBackoff > 0 {
+				t := time.NewTimer(cfg.ShedBackoff)
+				defer t.Stop()
+				select {
+				case <-t.C:
+				case <-ctx.Done():
+				}
+			}
 			return "", nil // not an answer: counted apart, not in the latencies
 		case err != nil:
 			failed.Add(1)

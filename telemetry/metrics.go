@@ -39,7 +39,10 @@ type Metrics struct {
 	// HTTPInflight is how many it has admitted at the moment.
 	HTTPShed     prometheus.Counter
 	HTTPInflight prometheus.Gauge
-	ModelNDCG    prometheus.Gauge
+	// HTTPConns is how many connections the connection gate has handed
+	// the server at the moment.
+	HTTPConns prometheus.Gauge
+	ModelNDCG prometheus.Gauge
 	// ServingModel is 1 for the version this node serves (one series).
 	ServingModel    *prometheus.GaugeVec
 	TrainingSeconds prometheus.Histogram
@@ -143,10 +146,13 @@ func New() *Metrics {
 			Name: "marquee_http_request_seconds", Help: "HTTP request latency by route, method and status.", Buckets: latencyBuckets,
 		}, []string{"route", "method", "status"}),
 		HTTPShed: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "marquee_http_shed_total", Help: "API requests refused with 503 by admission control: the node was at capacity.",
+			Name: "marquee_http_shed_total", Help: "API requests refused with 503 by admission control (the request or the connection gate): the node was at capacity.",
 		}),
 		HTTPInflight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "marquee_http_inflight", Help: "API requests being served now (admitted by admission control).",
+		}),
+		HTTPConns: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "marquee_http_connections", Help: "Connections being served now (admitted by the connection gate).",
 		}),
 		ModelNDCG: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "marquee_model_ndcg_at_10", Help: "Holdout NDCG@10 of the last trained model.",
@@ -184,7 +190,7 @@ func New() *Metrics {
 	}
 	reg.MustRegister(m.RecsServed, m.TierErrors, m.TierLatency, m.EventsApplied, m.EventsDup, m.EventsAccepted,
 		m.EventsRejected, m.IngestFailures, m.EventsDeadLettered, m.FoldIn, m.UserActors, m.Feedback, m.AnalyticsErrs, m.AnalyticsDropped,
-		m.Freshness, m.HTTP, m.HTTPShed, m.HTTPInflight, m.ModelNDCG, m.ServingModel, m.TrainingSeconds, m.TrainingRuns, m.ConsumerLag,
+		m.Freshness, m.HTTP, m.HTTPShed, m.HTTPInflight, m.HTTPConns, m.ModelNDCG, m.ServingModel, m.TrainingSeconds, m.TrainingRuns, m.ConsumerLag,
 		m.ArchiveRows, m.ArchiveFiles, m.ArchiveFailures, m.CatalogCheckSkipped, m.EventIDCheckSkipped, m.DependencyUp)
 	return m
 }

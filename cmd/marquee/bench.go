@@ -64,6 +64,7 @@ func bench(args []string) error {
 	warmup := fs.Duration("warmup", 5*time.Second, "saturation: unmeasured closed loop first (fills the caches)")
 	usersFile := fs.String("users-file", "", "saturation: user ids, one per line, drawn at random (default: -cache-users users from -first-user)")
 	runtimeURL := fs.String("runtime-url", "", "saturation: the node's /debug/runtime on its profiling listener (MARQUEE_PPROF_ADDR), e.g. http://127.0.0.1:6060/debug/runtime: adds its GC and scheduling figures")
+	shedBackoff := fs.Duration("shed-backoff", 0, "saturation: after a 503 the worker waits this long before its next request, as a client honouring Retry-After does (0: at once)")
 	pin := fs.String("pin", "", `run the generator on these CPUs only (taskset -c LIST, e.g. "1"): its share of the machine is then bounded and reported`)
 
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the load generator to this file")
@@ -114,7 +115,7 @@ func bench(args []string) error {
 	cfg.Ingest = loadgen.IngestConfig{Users: users(*ingestFirst, *ingestUsers), Duration: *ingestDur, Batch: *ingestBatch,
 		Rate: *ingestRate, Workers: *ingestWorkers, Seed: 1}
 	cfg.Saturation = loadgen.SaturationConfig{Connections: *conns, Duration: *duration, Warmup: *warmup, N: *n, Seed: 1,
-		RuntimeURL: *runtimeURL}
+		RuntimeURL: *runtimeURL, ShedBackoff: *shedBackoff}
 	if slices.Contains(scenarios, loadgen.ScenarioSaturation) {
 		if *usersFile != "" {
 			ids, err := loadgen.ReadUsers(*usersFile)
