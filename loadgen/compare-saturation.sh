@@ -14,6 +14,8 @@
 # AFTER: then BEFORE_ENV and AFTER_ENV compare two settings of one build,
 # e.g. AFTER_ENV='GOGC=200'). BENCH_ARGS are added to each bench, e.g.
 # BENCH_ARGS='-shed-backoff 1s' for clients that honour Retry-After.
+# PG_WAITS=1 (services) samples PostgreSQL's wait events over each run
+# (loadgen/pg-waits.sql) and prints them after the tables.
 #
 #   BEFORE=/tmp/before/bin/marquee make bench-saturation-pair
 set -euo pipefail
@@ -54,7 +56,8 @@ sleep 10
 storecpu() {
   local t=0 f
   for p in $(pgrep -x postgres) $(pgrep -x redis-server); do
-    read -r -a f < "/proc/$p/stat" 2>/dev/null && t=$((t + f[13] + f[14]))
+    # A backend may exit between pgrep and the read.
+    { read -r -a f < "/proc/$p/stat"; } 2>/dev/null && t=$((t + f[13] + f[14])) || true
   done
   echo "$t"
 }
@@ -67,6 +70,12 @@ runtime() {
 for r in $(seq "$ROUNDS"); do
   for side in before:18093 after:18094; do
     s0=$(storecpu) t0=$(date +%s.%N)
+    if [ "$MODE" = services ] && [ -n "${PG_WAITS:-}" ]; then
+      # What PostgreSQL waits on over the measured time (after the warm-up).
+      (sleep 5; psql "$DB" -X -q -v samples="$((${DURATION%s} * 20))" -f loadgen/pg-waits.sql \
+        > "$tmp/waits.$r.${side%%:*}" 2>&1) &
+      wpid=$!
+    fi
     "$AFTER" bench -url "http://127.0.0.1:${side##*:}" -runs 1 -scenario saturation -connections "$CONNS" \
       -duration "$DURATION" -warmup 5s -users-file "$tmp/users.txt" ${PIN:+-pin "$PIN"} \
       $(runtime "${side##*:}") ${BENCH_ARGS:-} 2>&1 |
@@ -75,6 +84,7 @@ for r in $(seq "$ROUNDS"); do
     stores=$(awk -v c="$(storecpu)" -v c0="$s0" -v hz="$hz" -v t="$(date +%s.%N)" -v t0="$t0" 'BEGIN { printf "%.2f", (c - c0) / hz / (t - t0) }')
     grep -v '%' "$tmp/run" | sed "s/\$/ $stores |/" >> "$tmp/rows"
     grep '%' "$tmp/run" >> "$tmp/rows" || true # no runtime rows from a build without /debug/runtime
+    if [ -n "${wpid:-}" ]; then wait "$wpid" || true; wpid=; fi
   done
 done
 # The requests, then the nodes' runtime over the same runs (GC, scheduling).
@@ -85,3 +95,9 @@ echo
 echo "| round | build | GC share of node CPU | of which assists | GC cycles | scheduling latency p99 | p99.9 | longest GC pause |"
 echo "|---|---|---|---|---|---|---|---|"
 grep '%' "$tmp/rows" || true
+for f in "$tmp"/waits.*; do
+  [ -f "$f" ] || continue
+  echo
+  echo "PostgreSQL, round ${f#"$tmp"/waits.}:"
+  grep -v -e '^ set_config' -e '^------------$' -e '^ [0-9]*$' -e '^([0-9]* row' "$f" || true
+done

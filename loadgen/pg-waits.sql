@@ -3,7 +3,8 @@
 -- pg_stat_activity every 50 ms, :samples times (default 400, 20 s), and
 -- prints the share of samples each (backend, wait event, statement) had
 -- active, then what the table of served lists, the WAL and the
--- checkpointer did over the same time.
+-- checkpointer did over the same time (the tables of served lists of
+-- every schema, summed: compare-saturation.sh gives each node its own).
 --
 --   psql 'postgres://postgres@127.0.0.1:5432/test' -v samples=400 -f loadgen/pg-waits.sql
 --
@@ -15,8 +16,8 @@
 \endif
 CREATE TEMP TABLE waits (at timestamptz, backend text, wait text, query text);
 CREATE TEMP TABLE before AS
-  SELECT (SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'recommendation_logs') AS ins,
-         (SELECT autovacuum_count + autoanalyze_count FROM pg_stat_user_tables WHERE relname = 'recommendation_logs') AS auto,
+  SELECT (SELECT sum(n_tup_ins) FROM pg_stat_user_tables WHERE relname = 'recommendation_logs') AS ins,
+         (SELECT sum(autovacuum_count + autoanalyze_count) FROM pg_stat_user_tables WHERE relname = 'recommendation_logs') AS auto,
          (SELECT wal_bytes FROM pg_stat_wal) AS wal, (SELECT wal_fpi FROM pg_stat_wal) AS fpi,
          (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter) AS ckpt, clock_timestamp() AS t;
 SELECT set_config('pgwaits.samples', :'samples', false);
@@ -27,9 +28,10 @@ BEGIN
       SELECT clock_timestamp(), backend_type, coalesce(wait_event_type || ':' || wait_event, 'CPU'),
              left(regexp_replace(query, '\s+', ' ', 'g'), 60)
       FROM pg_stat_activity
-      WHERE pid <> pg_backend_pid() AND (state = 'active' OR backend_type <> 'client backend')
+      WHERE pid <> pg_backend_pid() AND query NOT LIKE '%pgwaits.samples%'
+        AND (state = 'active' OR backend_type <> 'client backend')
         AND coalesce(wait_event_type, '') NOT IN ('Activity', 'Client')
-        AND coalesce(wait_event, '') NOT IN ('AutoVacuumMain', 'LogicalLauncherMain', 'WalWriterMain', 'CheckpointerMain', 'BgWriterHibernate', 'BgWriterMain');
+        AND coalesce(wait_event, '') NOT IN ('CheckpointWriteDelay', 'AutoVacuumMain', 'LogicalLauncherMain', 'WalWriterMain', 'CheckpointerMain', 'BgWriterHibernate', 'BgWriterMain');
     PERFORM pg_stat_clear_snapshot();
     PERFORM pg_sleep(0.05);
   END LOOP;
@@ -39,11 +41,11 @@ SELECT backend, wait, CASE WHEN backend = 'client backend' THEN query ELSE '' EN
        round(100.0 * count(*) / current_setting('pgwaits.samples')::int, 1) AS "% of samples"
 FROM waits GROUP BY 1, 2, 3 ORDER BY 4 DESC LIMIT 15;
 \echo Over the same time
-SELECT round(((SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'recommendation_logs') - ins)
+SELECT round(((SELECT sum(n_tup_ins) FROM pg_stat_user_tables WHERE relname = 'recommendation_logs') - ins)
              / extract(epoch FROM clock_timestamp() - t)) AS "served lists/s",
-       (SELECT n_live_tup FROM pg_stat_user_tables WHERE relname = 'recommendation_logs') AS "rows now",
-       pg_size_pretty(pg_total_relation_size('recommendation_logs')) AS "table + indexes",
-       (SELECT autovacuum_count + autoanalyze_count FROM pg_stat_user_tables WHERE relname = 'recommendation_logs') - auto AS "autovacuum+analyze runs",
+       (SELECT sum(n_live_tup) FROM pg_stat_user_tables WHERE relname = 'recommendation_logs') AS "rows now",
+       pg_size_pretty((SELECT sum(pg_total_relation_size(relid)) FROM pg_stat_user_tables WHERE relname = 'recommendation_logs')) AS "table + indexes",
+       (SELECT sum(autovacuum_count + autoanalyze_count) FROM pg_stat_user_tables WHERE relname = 'recommendation_logs') - auto AS "autovacuum+analyze runs",
        pg_size_pretty(((SELECT wal_bytes FROM pg_stat_wal) - wal) / extract(epoch FROM clock_timestamp() - t)) || '/s' AS "WAL",
        (SELECT wal_fpi FROM pg_stat_wal) - fpi AS "full-page images",
        (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter) - ckpt AS checkpoints
