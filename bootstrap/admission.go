@@ -55,7 +55,7 @@ func (a *admission) wrap(next http.Handler) http.Handler {
 		if !a.acquire() {
 			a.shed.Inc()
 			w.Header().Set("Retry-After", "1")
-			openapi.WriteProblem(w, http.StatusServiceUnavailable, "the node is at capacity; retry, here or on another node")
+			openapi.WriteProblem(w, http.StatusServiceUnavailable, atCapacity)
 			return
 		}
 		a.inflight.Inc()
@@ -66,6 +66,9 @@ func (a *admission) wrap(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// atCapacity is the detail of every refusal, at either gate.
+const atCapacity = "the node is at capacity; retry, here or on another node"
 
 // admitted reports whether a path is under admission control.
 func admitted(path string) bool {

@@ -36,7 +36,7 @@ type App struct {
 
 	server   *http.Server
 	listener net.Listener
-	gated    net.Listener // listener behind the connection gate
+	gated    net.Listener // what the server serves: the connection gate, or listener when it is off
 	// embedded is the in-process Kafka broker, when there is one; tests
 	// stop it to see the node without its event stream.
 	embedded     *kafka.Embedded
@@ -237,9 +237,13 @@ func (a *App) listen(pub *kafka.Publisher) error {
 		return fmt.Errorf("MARQUEE_HTTP_ADDR=%s: %w", a.Config.HTTPAddr, err)
 	}
 	a.listener = ln
-	a.gated = newConnGate(ln, a.Config.MaxConns, a.Config.ConnQueue, a.Config.ConnWait, connTurn, a.Metrics.HTTPShed, a.Metrics.HTTPConns)
+	gate := newConnGate(ln, a.Config.MaxConns, a.Config.ConnQueue, a.Config.ConnWait, connTurn, a.Metrics.HTTPShed, a.Metrics.HTTPConns)
+	a.gated = ln
+	if gate != nil {
+		a.gated = gate
+	}
 	a.server = &http.Server{
-		Handler: edge(rotate(a.gated, newAdmission(a.Config.MaxInflight, a.Config.Queue, a.Config.QueueWait, a.Metrics.HTTPShed, a.Metrics.HTTPInflight).wrap(mux)),
+		Handler: edge(gate.rotate(newAdmission(a.Config.MaxInflight, a.Config.Queue, a.Config.QueueWait, a.Metrics.HTTPShed, a.Metrics.HTTPInflight).wrap(mux)),
 			a.Logger.With("component", "http")),
 		ConnContext:       connContext,
 		ReadHeaderTimeout: readHeaderTimeout,

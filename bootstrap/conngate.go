@@ -8,7 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,12 +57,12 @@ type connGate struct {
 }
 
 // newConnGate wraps ln so that it hands the server at most slots
-// connections at once (0: ln itself, no gate); queue and wait are as for
+// connections at once (0: nil, no gate); queue and wait are as for
 // admission, turn is how long a connection keeps its slot while others
 // wait.
-func newConnGate(ln net.Listener, slots, queue int, wait, turn time.Duration, shed prometheus.Counter, open prometheus.Gauge) net.Listener {
+func newConnGate(ln net.Listener, slots, queue int, wait, turn time.Duration, shed prometheus.Counter, open prometheus.Gauge) *connGate {
 	if slots <= 0 {
-		return ln
+		return nil
 	}
 	g := &connGate{
 		Listener: ln, slots: make(chan struct{}, slots), queue: int64(queue), wait: wait, turn: turn, shed: shed, open: open,
@@ -73,17 +73,12 @@ func newConnGate(ln net.Listener, slots, queue int, wait, turn time.Duration, sh
 }
 
 // cannedRefusal is the whole HTTP answer to a shed connection: the
-// problem document admission sends, with Connection: close.
+// problem document admission sends, with Retry-After and Connection: close.
 func cannedRefusal() []byte {
-	rec := httptest.NewRecorder()
-	rec.Header().Set("Retry-After", "1")
-	openapi.WriteProblem(rec, http.StatusServiceUnavailable, "the node is at capacity; retry, here or on another node")
-	var b bytes.Buffer
-	b.WriteString("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n")
-	_ = rec.Header().Write(&b)
-	b.WriteString("\r\n")
-	b.Write(rec.Body.Bytes())
-	return b.Bytes()
+	body := openapi.ProblemBody(http.StatusServiceUnavailable, atCapacity)
+	head := "HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\n" +
+		"Content-Type: " + openapi.ProblemContentType + "\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
+	return append([]byte(head), body...)
 }
 
 // Accept implements net.Listener: the next admitted connection.
@@ -132,26 +127,29 @@ func (g *connGate) admit(c net.Conn) {
 		return
 	default:
 	}
-	if g.wait > 0 && g.waiting.Add(1) <= g.queue {
-		go func() {
-			defer g.waiting.Add(-1)
-			t := time.NewTimer(g.wait)
-			defer t.Stop()
-			select {
-			case g.slots <- struct{}{}:
-				g.handOver(g.held(c))
-			case <-t.C:
-				g.refuse(c)
-			case <-g.done:
-				_ = c.Close()
-			}
-		}()
-		return
-	}
 	if g.wait > 0 {
+		if g.waiting.Add(1) <= g.queue {
+			go g.await(c)
+			return
+		}
 		g.waiting.Add(-1)
 	}
 	go g.refuse(c)
+}
+
+// await waits for a slot for the queued c, at most the gate's wait.
+func (g *connGate) await(c net.Conn) {
+	defer g.waiting.Add(-1)
+	t := time.NewTimer(g.wait)
+	defer t.Stop()
+	select {
+	case g.slots <- struct{}{}:
+		g.handOver(g.held(c))
+	case <-t.C:
+		g.refuse(c)
+	case <-g.done:
+		_ = c.Close()
+	}
 }
 
 // handOver gives an admitted connection to Accept (or closes it when the
@@ -266,11 +264,10 @@ func (c *heldConn) Close() error {
 }
 
 // rotate closes a connection after its answer when it has held its slot
-// longer than the gate's turn while others wait for one (a listener
-// without a gate: never). The server's ConnContext must be connContext.
-func rotate(ln net.Listener, next http.Handler) http.Handler {
-	g, ok := ln.(*connGate)
-	if !ok {
+// longer than the gate's turn while others wait for one (a nil gate:
+// never). The server's ConnContext must be connContext.
+func (g *connGate) rotate(next http.Handler) http.Handler {
+	if g == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

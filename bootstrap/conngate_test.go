@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -35,9 +36,8 @@ func newGatedServer(t *testing.T, queue int, wait, turn time.Duration) *gatedSer
 		url: "http://" + ln.Addr().String(), release: make(chan struct{}), entered: make(chan struct{}, 8),
 		shed: prometheus.NewCounter(prometheus.CounterOpts{Name: "s"}), open: prometheus.NewGauge(prometheus.GaugeOpts{Name: "o"}),
 	}
-	gl := newConnGate(ln, 1, queue, wait, turn, s.shed, s.open)
-	s.gate = gl.(*connGate)
-	srv := &http.Server{ConnContext: connContext, Handler: rotate(gl, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.gate = newConnGate(ln, 1, queue, wait, turn, s.shed, s.open)
+	srv := &http.Server{ConnContext: connContext, Handler: s.gate.rotate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/api/slow" {
 			s.entered <- struct{}{}
 			<-s.release
@@ -46,7 +46,7 @@ func newGatedServer(t *testing.T, queue int, wait, turn time.Duration) *gatedSer
 		_, _ = io.WriteString(w, "ok")
 	}))}
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(gl) }()
+	go func() { done <- srv.Serve(s.gate) }()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -195,8 +195,13 @@ func TestConnGateOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	if g := newConnGate(ln, 0, 0, time.Second, 0, nil, nil); g != ln {
-		t.Fatal("0 slots should be the listener itself")
+	if g := newConnGate(ln, 0, 0, time.Second, 0, nil, nil); g != nil {
+		t.Fatal("0 slots should be no gate")
+	}
+	next := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	var g *connGate
+	if h := g.rotate(next); reflect.ValueOf(h).Pointer() != reflect.ValueOf(next).Pointer() {
+		t.Fatal("no gate should rotate nothing")
 	}
 }
 
@@ -214,4 +219,50 @@ func TestRequestPath(t *testing.T) {
 	if _, ok := requestPath([]byte("garbage\r\n")); ok {
 		t.Error("a line without a target has no path")
 	}
+}
+
+// TestNodeBehindTheConnectionGate: a node started with one connection
+// slot and no queue serves a keep-alive client on it, refuses another
+// client's connection with the canned 503, still answers a probe on a
+// refused connection, and counts the refusal in /metrics.
+func TestNodeBehindTheConnectionGate(t *testing.T) {
+	app := startAppEnv(t, map[string]string{"MARQUEE_DEMO_USERS": "20", "MARQUEE_HTTP_MAX_CONNS": "1", "MARQUEE_HTTP_CONN_QUEUE": "0"})
+	keep := &http.Client{Timeout: 30 * time.Second}
+	t.Cleanup(keep.CloseIdleConnections)
+	resp, err := keep.Get(app.URL() + "/api/popular")
+	if err != nil {
+		t.Fatal(err)
+	}
+	drain(resp)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("the first client: %d", resp.StatusCode)
+	}
+	// Its idle keep-alive connection holds the one slot.
+	if code := gateStatus(t, http.MethodGet, app.URL()+"/api/popular", ""); code != http.StatusServiceUnavailable {
+		t.Fatalf("a second client with the slot held: %d, want 503", code)
+	}
+	if code := gateStatus(t, http.MethodGet, app.URL()+"/readyz", ""); code != http.StatusOK {
+		t.Fatalf("a probe on a refused connection: %d", code)
+	}
+	resp, err = keep.Get(app.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	// The held connection, and the probe's until the server sees it close.
+	held := strings.Contains(string(body), "marquee_http_connections 1\n") || strings.Contains(string(body), "marquee_http_connections 2\n")
+	if !strings.Contains(string(body), "marquee_http_shed_total 1\n") || !held {
+		t.Fatalf("/metrics (%d) does not count the refusal and the held connection:\n%s", resp.StatusCode, grepLines(string(body), "marquee_http_"))
+	}
+}
+
+func grepLines(s, prefix string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -15,7 +15,8 @@
 # e.g. AFTER_ENV='GOGC=200'). BENCH_ARGS are added to each bench, e.g.
 # BENCH_ARGS='-shed-backoff 1s' for clients that honour Retry-After.
 # PG_WAITS=1 (services) samples PostgreSQL's wait events over each run
-# (loadgen/pg-waits.sql) and prints them after the tables.
+# (loadgen/pg-waits.sql) and prints them after the tables; DURATION must
+# then be in seconds ("20s").
 #
 #   BEFORE=/tmp/before/bin/marquee make bench-saturation-pair
 set -euo pipefail
@@ -71,6 +72,7 @@ for r in $(seq "$ROUNDS"); do
   for side in before:18093 after:18094; do
     s0=$(storecpu) t0=$(date +%s.%N)
     if [ "$MODE" = services ] && [ -n "${PG_WAITS:-}" ]; then
+      [[ $DURATION =~ ^[0-9]+s$ ]] || { echo "PG_WAITS needs DURATION in seconds, not $DURATION"; exit 1; }
       # What PostgreSQL waits on over the measured time (after the warm-up).
       (sleep 5; psql "$DB" -X -q -v samples="$((${DURATION%s} * 20))" -f loadgen/pg-waits.sql \
         > "$tmp/waits.$r.${side%%:*}" 2>&1) &

@@ -28,6 +28,7 @@ BEGIN
       SELECT clock_timestamp(), backend_type, coalesce(wait_event_type || ':' || wait_event, 'CPU'),
              left(regexp_replace(query, '\s+', ' ', 'g'), 60)
       FROM pg_stat_activity
+      -- Not this sampler, nor another one running beside it.
       WHERE pid <> pg_backend_pid() AND query NOT LIKE '%pgwaits.samples%'
         AND (state = 'active' OR backend_type <> 'client backend')
         AND coalesce(wait_event_type, '') NOT IN ('Activity', 'Client')

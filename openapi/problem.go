@@ -109,12 +109,26 @@ func WriteServerProblem(w http.ResponseWriter, r *http.Request, log *slog.Logger
 // document, as the operations answer theirs. It is for 4xx answers, whose
 // detail says what the client did wrong; WriteServerProblem is for 5xx.
 func WriteProblem(w http.ResponseWriter, status int, detail string) {
-	writeProblem(w, &huma.ErrorModel{Status: status, Title: http.StatusText(status), Detail: detail})
+	writeProblem(w, clientProblem(status, detail))
+}
+
+func clientProblem(status int, detail string) *huma.ErrorModel {
+	return &huma.ErrorModel{Status: status, Title: http.StatusText(status), Detail: detail}
+}
+
+// ProblemContentType is the media type of a problem document.
+const ProblemContentType = "application/problem+json"
+
+// ProblemBody is the problem document WriteProblem sends, for an answer
+// written outside net/http (the connection gate's canned refusal).
+func ProblemBody(status int, detail string) []byte {
+	body, _ := json.Marshal(clientProblem(status, detail))
+	return body
 }
 
 func writeProblem(w http.ResponseWriter, p *huma.ErrorModel) {
 	body, _ := json.Marshal(p)
-	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Content-Type", ProblemContentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(p.Status)
 	_, _ = w.Write(body)
