@@ -60,7 +60,7 @@ func (s *System) DeleteUser(ctx context.Context, user domain.UserID) (ErasureRep
 	if e.Tombstones == nil {
 		return rep, ErrErasureDisabled
 	}
-	at, err := e.Tombstones.Bury(ctx, user, e.Now())
+	at, err := e.Tombstones.Bury(ctx, user, deletionInstant(e.Now()))
 	if err != nil {
 		return rep, fmt.Errorf("bury %s: %w", user, err)
 	}
@@ -104,6 +104,18 @@ func (s *System) DeleteUser(ctx context.Context, user domain.UserID) (ErasureRep
 	e.Logger.Info("user deleted", "user_id", user, "hot_events", rep.HotEvents, "archived_events", rep.ArchivedEvents,
 		"files_rewritten", rep.FilesRewritten)
 	return rep, nil
+}
+
+// deletionInstant is now rounded up to the microsecond the tombstone
+// stores keep (PostgreSQL's timestamptz): truncated, an event ingested in
+// the same microsecond just before the deletion would compare after it and
+// be stored.
+func deletionInstant(now time.Time) time.Time {
+	at := now.UTC().Truncate(time.Microsecond)
+	if at.Before(now) {
+		at = at.Add(time.Microsecond)
+	}
+	return at
 }
 
 // DeleteEvent deletes one event of the user, from the hot table and from

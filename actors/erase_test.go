@@ -364,3 +364,31 @@ func keysOf(fs []ports.ArchiveFile) []string {
 }
 
 func sameKeys(a, b []ports.ArchiveFile) bool { return slices.Equal(keysOf(a), keysOf(b)) }
+
+// TestDeleteUserDropsWhatWasIngestedInItsMicrosecond deletes a user at an
+// instant between two microseconds (the tombstone stores keep no finer):
+// an event ingested at that very instant, before the deletion returned,
+// is still dropped when it arrives.
+func TestDeleteUserDropsWhatWasIngestedInItsMicrosecond(t *testing.T) {
+	t.Parallel()
+	now := t0.Add(time.Hour + 1500*time.Nanosecond)
+	f := newFixture(t, Config{}, func(d *Deps) {
+		d.Tombstones, d.Now = memory.NewTombstones(), func() time.Time { return now }
+	})
+	ctx := testCtx(t)
+	rep, err := f.sys.DeleteUser(ctx, "gone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.DeletedAt.Before(now) {
+		t.Fatalf("deleted at %v, before the call at %v", rep.DeletedAt, now)
+	}
+	late := event("gone", "b1", domain.EventLike)
+	late.IngestedAt = now
+	if err := f.sys.Apply(ctx, []domain.Interaction{late}); err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := f.log.UserHistory(ctx, "gone"); len(h) != 0 {
+		t.Fatalf("an event ingested in the deletion's microsecond was stored: %v", h)
+	}
+}
