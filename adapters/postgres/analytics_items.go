@@ -1,85 +1,48 @@
 package postgres
 
 import (
-	"fmt"
-	"math"
-	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/marquee-recsys/marquee/domain"
 )
 
-// appendServedItems appends the JSON of recommendation_logs.items for
-// items (the servedItem objects, in order) to b. It writes what
-// json.Marshal of []servedItem would mean, without its reflection and
-// allocations: at saturation the analytics writer encodes ~16K lists a
-// second on the cores that serve them (it was a tenth of the node's CPU).
-// A score that is not finite is refused, as json.Marshal refuses it.
-func appendServedItems(b []byte, items []domain.ScoredMovie) ([]byte, error) {
-	b = append(b, '[')
-	for j, it := range items {
-		if math.IsNaN(it.Score) || math.IsInf(it.Score, 0) {
-			return b, fmt.Errorf("movie %s: score %v: %w", it.MovieID, it.Score, domain.ErrInvalid)
-		}
-		if j > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"position":`...)
-		b = strconv.AppendInt(b, int64(j+1), 10)
-		b = append(b, `,"movie_id":`...)
-		b = appendJSONString(b, string(it.MovieID))
-		b = append(b, `,"score":`...)
-		b = strconv.AppendFloat(b, it.Score, 'g', -1, 64)
-		if it.Title != "" {
-			b = append(b, `,"title":`...)
-			b = appendJSONString(b, it.Title)
-		}
-		b = append(b, '}')
-	}
-	return append(b, ']'), nil
+// servedItems are the movies of one served list as recommendation_logs
+// keeps them: three arrays of the list's length, a movie's position being
+// its index from 1, and ” for a movie without a title.
+type servedItems struct {
+	ids    []string
+	scores []float64
+	titles []string
 }
 
-// appendJSONString appends s as a JSON string: quotes, backslashes and
-// control characters escaped, invalid UTF-8 replaced by U+FFFD (as
-// encoding/json does).
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
+// splitServedItems is the servedItems of each list, every array cut from
+// one backing array per column: the analytics writer splits ~16K lists a
+// second at saturation, on the cores that serve them.
+func splitServedItems(lists []domain.Served) []servedItems {
+	total := 0
+	for _, s := range lists {
+		total += len(s.List.Items)
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	ids, scores, titles := make([]string, 0, total), make([]float64, 0, total), make([]string, 0, total)
+	out := make([]servedItems, len(lists))
+	for i, s := range lists {
+		start := len(ids)
+		for _, it := range s.List.Items {
+			ids, scores, titles = append(ids, storableText(string(it.MovieID))), append(scores, it.Score), append(titles, storableText(it.Title))
+		}
+		end := len(ids)
+		out[i] = servedItems{ids: ids[start:end:end], scores: scores[start:end:end], titles: titles[start:end:end]}
+	}
+	return out
+}
+
+// storableText is s as a PostgreSQL text value can hold it: invalid UTF-8
+// and NUL bytes, which text refuses, become U+FFFD (as encoding/json
+// replaces invalid UTF-8). s itself, without a copy, when it needs none.
+func storableText(s string) string {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }

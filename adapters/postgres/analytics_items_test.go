@@ -1,47 +1,45 @@
 package postgres
 
 import (
-	"encoding/json"
-	"math"
-	"reflect"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/marquee-recsys/marquee/domain"
 )
 
-// FuzzServedItems: the hand-written JSON of a served list is valid JSON
-// and reads back as json.Marshal's would, whatever the ids and titles
-// hold (quotes, control characters, invalid UTF-8) and whatever the score.
-func FuzzServedItems(f *testing.F) {
-	f.Add("interstellar-2014", "Interstellar", 0.87)
-	f.Add(`a"b\c`, "line\nbreak\t\x01\x1f", -1e-9)
-	f.Add("ml_m1", "\xff\xfe bad utf-8 \u2028 é 🎬", 1e300)
-	f.Add("m", "", 0.0)
-	f.Fuzz(func(t *testing.T, id, title string, score float64) {
-		items := []domain.ScoredMovie{{MovieID: domain.MovieID(id), Title: title, Score: score}, {MovieID: "second", Score: 1}}
-		got, err := appendServedItems(nil, items)
-		if math.IsNaN(score) || math.IsInf(score, 0) {
-			if err == nil {
-				t.Fatalf("score %v accepted", score)
-			}
-			return
+// FuzzStorableText: what the served-list log stores of a title or an id is
+// valid UTF-8 without NUL, and the string itself whenever it already was.
+func FuzzStorableText(f *testing.F) {
+	for _, s := range []string{"Interstellar", `a"b\c`, "line\nbreak\t\x01\x1f", "\xff\xfe bad utf-8 \u2028 é 🎬", "nul\x00byte", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := storableText(s)
+		if !utf8.ValidString(got) || strings.IndexByte(got, 0) >= 0 {
+			t.Fatalf("storableText(%q) = %q", s, got)
 		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := json.Marshal([]servedItem{{Position: 1, MovieID: id, Score: score, Title: title}, {Position: 2, MovieID: "second", Score: 1}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var a, b []servedItem
-		if err := json.Unmarshal(got, &a); err != nil {
-			t.Fatalf("not JSON: %v: %s", err, got)
-		}
-		if err := json.Unmarshal(want, &b); err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(a, b) {
-			t.Fatalf("read back %+v, json.Marshal's %+v (%s vs %s)", a, b, got, want)
+		if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 && got != s {
+			t.Fatalf("storableText(%q) changed a storable string to %q", s, got)
 		}
 	})
+}
+
+// TestSplitServedItems: each list gets its own movies, in order, and
+// appending to one list's arrays never writes into the next one's.
+func TestSplitServedItems(t *testing.T) {
+	lists := []domain.Served{
+		{List: domain.RecList{Items: []domain.ScoredMovie{{MovieID: "a", Score: 2, Title: "A"}, {MovieID: "b", Score: 1}}}},
+		{},
+		{List: domain.RecList{Items: []domain.ScoredMovie{{MovieID: "c", Score: 0.5, Title: "bad \xff"}}}},
+	}
+	got := splitServedItems(lists)
+	if len(got) != 3 || strings.Join(got[0].ids, ",") != "a,b" || got[0].scores[1] != 1 || got[0].titles[1] != "" ||
+		len(got[1].ids) != 0 || got[2].ids[0] != "c" || got[2].titles[0] != "bad \uFFFD" {
+		t.Fatalf("split %+v", got)
+	}
+	_ = append(got[0].ids, "x")
+	if got[2].ids[0] != "c" {
+		t.Fatal("appending to the first list's ids overwrote the third's")
+	}
 }

@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"slices"
 	"time"
 
@@ -40,7 +38,7 @@ func (a *Analytics) RecordFreshness(ctx context.Context, samples ...domain.Fresh
 // movie it showed (position > 0).
 const window = `
 	WITH l AS (
-		SELECT r.rec_log_id, r.served_by, r.model_version, r.served_at, r.items,
+		SELECT r.rec_log_id, r.served_by, r.model_version, r.served_at, r.movie_ids,
 		       extract(epoch FROM r.latency) * 1000 AS ms,
 		       EXISTS (SELECT 1 FROM recommendation_feedback f WHERE f.rec_log_id = r.rec_log_id AND f.position > 0) AS clicked
 		FROM recommendation_logs r
@@ -65,7 +63,7 @@ func (a *Analytics) Summary(ctx context.Context, q domain.SummaryQuery) (domain.
 			return err
 		}
 		if err := tx.QueryRow(ctx, window+`
-			SELECT count(DISTINCT item->>'movie_id') FROM l, jsonb_array_elements(l.items) AS item`,
+			SELECT count(DISTINCT m) FROM l, unnest(l.movie_ids) AS m`,
 			q.From, q.To).Scan(&sum.Totals.DistinctRecommended); err != nil {
 			return err
 		}
@@ -166,27 +164,16 @@ func (a *Analytics) series(ctx context.Context, tx pgx.Tx, q domain.SummaryQuery
 // RecentLists implements ports.AnalyticsQuery.
 func (a *Analytics) RecentLists(ctx context.Context, from, to time.Time, limit int) ([][]domain.MovieID, error) {
 	rows, err := a.pool.Query(ctx, `
-		SELECT items FROM recommendation_logs
+		SELECT movie_ids FROM recommendation_logs
 		WHERE served_at >= $1 AND served_at < $2
 		ORDER BY served_at DESC, rec_log_id LIMIT $3`, from, to, limit)
 	if err != nil {
 		return nil, wrap("recent lists", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([]domain.MovieID, error) {
-		var raw []byte
-		if err := r.Scan(&raw); err != nil {
-			return nil, err
-		}
-		var items []servedItem
-		if err := json.Unmarshal(raw, &items); err != nil {
-			return nil, fmt.Errorf("items: %w", err)
-		}
-		slices.SortFunc(items, func(x, y servedItem) int { return x.Position - y.Position })
-		ids := make([]domain.MovieID, len(items))
-		for i, it := range items {
-			ids[i] = domain.MovieID(it.MovieID)
-		}
-		return ids, nil
+		var ids []domain.MovieID
+		err := r.Scan(&ids)
+		return ids, err
 	})
 	return out, wrap("recent lists", err)
 }

@@ -44,19 +44,11 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, cfg config) error {
 	if err := ensureSchema(ctx, pool); err != nil {
 		return err
 	}
-	migrations, err := fs.Sub(migrationFiles, "migrations")
+	provider, closeDB, err := newMigrationProvider(pool, cfg)
 	if err != nil {
-		return fmt.Errorf("postgres: migrations: %w", err)
+		return err
 	}
-	sqlDB := stdlib.OpenDBFromPool(pool)
-	defer func() { _ = sqlDB.Close() }() // the pool stays open
-	provider, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations,
-		goose.WithSessionLocker(advisoryLocker{}),
-		goose.WithDisableGlobalRegistry(true),
-		goose.WithSlog(cfg.logger))
-	if err != nil {
-		return fmt.Errorf("postgres: migrations: %w", err)
-	}
+	defer closeDB()
 	results, err := provider.Up(ctx)
 	if err != nil {
 		return migrationError(err)
@@ -66,6 +58,25 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, cfg config) error {
 			"file", r.Source.Path, "duration", r.Duration)
 	}
 	return nil
+}
+
+// newMigrationProvider is goose over the embedded migrations, on pool (the
+// pool stays open when closeDB is called).
+func newMigrationProvider(pool *pgxpool.Pool, cfg config) (provider *goose.Provider, closeDB func(), err error) {
+	migrations, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return nil, nil, fmt.Errorf("postgres: migrations: %w", err)
+	}
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	provider, err = goose.NewProvider(goose.DialectPostgres, sqlDB, migrations,
+		goose.WithSessionLocker(advisoryLocker{}),
+		goose.WithDisableGlobalRegistry(true),
+		goose.WithSlog(cfg.logger))
+	if err != nil {
+		_ = sqlDB.Close()
+		return nil, nil, fmt.Errorf("postgres: migrations: %w", err)
+	}
+	return provider, func() { _ = sqlDB.Close() }, nil
 }
 
 // ensureSchema creates the first schema of the search_path if missing.
