@@ -122,6 +122,10 @@ func Config() huma.Config {
 	// server enforces exactly what the document says).
 	cfg.Security = auth.Requirement(auth.ScopeAdmin)
 	cfg.Transformers = append(cfg.Transformers, hideServerErrors)
+	// The default's only create hook is the schema link transformer's:
+	// schemaLinks installs it so that the hot answers encode themselves.
+	cfg.CreateHooks = []func(huma.Config) huma.Config{schemaLinks}
+	cfg.Formats = formats()
 	return cfg
 }
 
