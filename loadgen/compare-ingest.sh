@@ -4,8 +4,9 @@
 # synthetic dataset (20K movies, 1M interactions, imported at start into
 # schemas of their own), and `marquee bench -scenario ingest` runs against
 # them in turn, ROUNDS times (default 5), so that drift of the machine
-# falls on both. AFTER_ENV is added to the AFTER node (e.g. its
-# MARQUEE_KAFKA_DATA_DIR); the BEFORE node gets BEFORE_ENV.
+# falls on both. Each node's embedded broker keeps its log in a directory
+# of its own (a node with a database needs one). AFTER_ENV is added to the
+# AFTER node; the BEFORE node gets BEFORE_ENV.
 #
 #   BEFORE=/tmp/before/bin/marquee AFTER=bin/marquee make bench-ingest-pair
 set -euo pipefail
@@ -18,12 +19,14 @@ common="MARQUEE_RATE_LIMIT=off MARQUEE_ARCHIVE_EVERY=off MARQUEE_TRAIN_CRON=off 
  MARQUEE_DATABASE_URL=$DB MARQUEE_REDIS_URL=redis://127.0.0.1:6379/0 MARQUEE_DATASET=$DATA MARQUEE_TRAIN_FACTORS=64 MARQUEE_TRAIN_TUNE=false"
 psql "$DB" -qc "DROP SCHEMA IF EXISTS bench_before CASCADE; DROP SCHEMA IF EXISTS bench_after CASCADE" >/dev/null 2>&1
 kafka=$(mktemp -d)
-env $common MARQUEE_HTTP_ADDR=127.0.0.1:18091 MARQUEE_DATABASE_SCHEMA=bench_before MARQUEE_REDIS_PREFIX=bench_before ${BEFORE_ENV:-} \
+mkdir -p "$kafka/before" "$kafka/after"
+env $common MARQUEE_HTTP_ADDR=127.0.0.1:18091 MARQUEE_DATABASE_SCHEMA=bench_before MARQUEE_REDIS_PREFIX=bench_before \
+  MARQUEE_KAFKA_DATA_DIR="$kafka/before" ${BEFORE_ENV:-} \
   "$BEFORE" serve > /tmp/bench-before.log 2>&1 & a=$!
-trap 'kill $a ${b:-} 2>/dev/null || true; rm -rf "$kafka"' EXIT
+trap 'kill $a ${b:-} 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$kafka"' EXIT
 until curl -sf http://127.0.0.1:18091/readyz >/dev/null; do kill -0 $a; sleep 2; done
 env $common MARQUEE_HTTP_ADDR=127.0.0.1:18092 MARQUEE_DATABASE_SCHEMA=bench_after MARQUEE_REDIS_PREFIX=bench_after \
-  MARQUEE_KAFKA_DATA_DIR="$kafka" ${AFTER_ENV:-} "$AFTER" serve > /tmp/bench-after.log 2>&1 & b=$!
+  MARQUEE_KAFKA_DATA_DIR="$kafka/after" ${AFTER_ENV:-} "$AFTER" serve > /tmp/bench-after.log 2>&1 & b=$!
 until curl -sf http://127.0.0.1:18092/readyz >/dev/null; do kill -0 $b; sleep 2; done
 # Both imports leave 1M-row tables to vacuum and analyze: do it now, so
 # that autovacuum does not run under the first measured rounds.
