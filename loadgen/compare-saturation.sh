@@ -53,15 +53,8 @@ start after 18094 "$AFTER" "${AFTER_ENV:-}"
 cut -f1 "$DATA/u.data" | sort -un | sed 's/^/ml_u/' > "$tmp/users.txt"
 [ "$MODE" = services ] && psql "$DB" -qc "VACUUM ANALYZE" >/dev/null
 sleep 10
-# The CPU PostgreSQL's and Redis's processes have used, in clock ticks.
-storecpu() {
-  local t=0 f
-  for p in $(pgrep -x postgres) $(pgrep -x redis-server); do
-    # A backend may exit between pgrep and the read.
-    { read -r -a f < "/proc/$p/stat"; } 2>/dev/null && t=$((t + f[13] + f[14])) || true
-  done
-  echo "$t"
-}
+# shellcheck source=loadgen/storecpu.sh
+. "$(dirname "$0")/storecpu.sh"
 hz=$(getconf CLK_TCK)
 # -runtime-url for a node whose build serves /debug/runtime (not all do).
 runtime() {

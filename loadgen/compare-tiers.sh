@@ -8,12 +8,13 @@
 #
 #   BEFORE=/tmp/before/bin/marquee AFTER=bin/marquee make bench-tiers-pair
 #
-# While one node is measured the other is stopped (SIGSTOP, then SIGCONT),
-# so that its timers and flushes take no core from the measured one;
-# PAUSE_OTHER=0 keeps both running.
+# While one node is measured the other is stopped (SIGSTOP, then SIGCONT
+# and 3 s for its overdue timers), so that its timers and flushes take no
+# core from the measured one; PAUSE_OTHER=0 keeps both running.
 #
 # ONLY (an extended regex) keeps the scenarios whose label matches, e.g.
-# ONLY=batch; BENCH_ARGS are added to every bench. The model trained on
+# ONLY=batch; BENCH_ARGS are added to every bench, last (so they override
+# a scenario's own flags, e.g. the vector one's -first-user). The model trained on
 # the synthetic data loses to popularity at the gate, and a model promoted
 # by hand has no batch lists (training.Promoter), so the batch tier is
 # measured on MovieLens-100K, whose model passes the gate and is published
@@ -70,7 +71,7 @@ run() { # label, then marquee bench arguments
     if [ "$PAUSE_OTHER" = 1 ]; then kill -STOP "${pids[$((1 - i))]}"; fi
     # shellcheck disable=SC2086 # BENCH_ARGS are words on purpose
     "$AFTER" bench -url "http://127.0.0.1:${side##*:}" "$@" ${BENCH_ARGS:-} 2>&1 | grep -E '^\||rror' || true
-    if [ "$PAUSE_OTHER" = 1 ]; then kill -CONT "${pids[$((1 - i))]}"; fi
+    if [ "$PAUSE_OTHER" = 1 ]; then kill -CONT "${pids[$((1 - i))]}"; sleep 3; fi
     i=$((i + 1))
   done
 }

@@ -1,7 +1,8 @@
 -- log-indexes.sql: what recommendation_logs' indexes cost to write
 -- (BENCHMARKS.md "Tail latency at saturation"). Three copies of the table
 -- are bulk-loaded with the same 2M served lists of 10 movies, and psql
--- prints each load's time:
+-- prints each load's time. The copies keep the items as jsonb, the shape
+-- before migration 00007 (the indexes are the same since):
 --   a: as migrated (primary key, btrees on served_at and (user_id, served_at))
 --   b: served_at as a BRIN instead of a btree
 --   c: the primary key only

@@ -3,7 +3,7 @@
 -- lists of 10 movies go into four copies of the table, each with its
 -- primary key only (log-indexes.sql measures the indexes), and psql prints
 -- each load's time, then each copy's size and the WAL it wrote:
---   a: items jsonb with titles (as today)
+--   a: items jsonb with titles (as before migration 00007)
 --   b: items jsonb without titles
 --   c: items json (text, validated only) with titles
 --   d: movie ids and scores as two arrays (text[], real[])

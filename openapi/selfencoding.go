@@ -17,11 +17,13 @@ type selfEncoding interface {
 	appendJSON(b []byte, schema string) ([]byte, error)
 }
 
-// encoded is what the transformer hands the JSON format for a
-// selfEncoding body: the body and its $schema URL ("" for none).
+// encoded is what the transformer hands the formats for a selfEncoding
+// body: the body and its $schema URL ("" for none) for the JSON format,
+// and the link transformer's own output for any other.
 type encoded struct {
 	body   selfEncoding
 	schema string
+	linked any
 }
 
 // schemaLinks is Huma's schema link transformer (Link header, $schema
@@ -37,7 +39,7 @@ func schemaLinks(c huma.Config) huma.Config {
 		if err != nil || !ok {
 			return out, err
 		}
-		return encoded{body: body, schema: schemaField(out)}, nil
+		return encoded{body: body, schema: schemaField(out), linked: out}, nil
 	})
 	return c
 }
@@ -78,10 +80,18 @@ var jsonFormat = huma.Format{
 
 var encodeBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-// formats are Huma's default formats with jsonFormat for JSON.
+// formats are Huma's default formats with jsonFormat for JSON; any other
+// (CBOR, when imported) marshals the link transformer's output, as before.
 func formats() map[string]huma.Format {
 	out := make(map[string]huma.Format, len(huma.DefaultFormats))
 	for k, f := range huma.DefaultFormats {
+		marshal := f.Marshal
+		f.Marshal = func(w io.Writer, v any) error {
+			if e, ok := v.(encoded); ok {
+				v = e.linked
+			}
+			return marshal(w, v)
+		}
 		out[k] = f
 	}
 	out["application/json"], out["json"] = jsonFormat, jsonFormat

@@ -65,6 +65,15 @@ func FuzzRecommendationsJSON(f *testing.F) {
 	})
 }
 
+// TestHumaHasOneCreateHook: Config replaces huma.DefaultConfig's create
+// hooks with schemaLinks, which installs the one they hold (the schema
+// link transformer); a Huma that adds another must be looked at.
+func TestHumaHasOneCreateHook(t *testing.T) {
+	if n := len(huma.DefaultConfig(Title, Version).CreateHooks); n != 1 {
+		t.Fatalf("huma.DefaultConfig has %d create hooks; Config replaces them with schemaLinks, which installs only the schema link transformer", n)
+	}
+}
+
 // TestSelfEncodingAnswersAsHumaWould: GET /api/recommendations answers the
 // same bytes and the same Link header as Huma's default configuration, and
 // a problem answer still goes through encoding/json.

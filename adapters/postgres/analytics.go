@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -70,25 +71,31 @@ func servedRows(lists []domain.Served, items []servedItems) pgx.CopyFromSource {
 }
 
 // upsertServed writes lists, replacing those logged before: COPY into a
-// temporary table shaped like recommendation_logs, then one upsert from it.
+// temporary table of servedColumns, then one upsert from it.
 func (a *Analytics) upsertServed(ctx context.Context, lists []domain.Served, items []servedItems) error {
 	return pgx.BeginFunc(ctx, a.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE served_upsert (LIKE recommendation_logs) ON COMMIT DROP`); err != nil {
+		if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE served_upsert ON COMMIT DROP AS
+			SELECT `+servedList+` FROM recommendation_logs WITH NO DATA`); err != nil {
 			return err
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"served_upsert"}, servedColumns, servedRows(lists, items)); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `
-			INSERT INTO recommendation_logs SELECT * FROM served_upsert
-			ON CONFLICT (rec_log_id) DO UPDATE SET
-				user_id = excluded.user_id, served_by = excluded.served_by, source_tier = excluded.source_tier,
-				model_version = excluded.model_version, generated_at = excluded.generated_at, movie_ids = excluded.movie_ids,
-				scores = excluded.scores, titles = excluded.titles, latency = excluded.latency, served_at = excluded.served_at,
-				requested = excluded.requested`)
+		_, err := tx.Exec(ctx, `INSERT INTO recommendation_logs (`+servedList+`) SELECT `+servedList+` FROM served_upsert
+			ON CONFLICT (rec_log_id) DO UPDATE SET `+servedUpdates)
 		return err
 	})
 }
+
+// servedList and servedUpdates are servedColumns as a column list and as
+// the SET list of an upsert on rec_log_id.
+var servedList, servedUpdates = func() (string, string) {
+	sets := make([]string, 0, len(servedColumns)-1)
+	for _, c := range servedColumns[1:] {
+		sets = append(sets, c+" = excluded."+c)
+	}
+	return strings.Join(servedColumns, ", "), strings.Join(sets, ", ")
+}()
 
 // ServedList implements ports.AnalyticsSink.
 func (a *Analytics) ServedList(ctx context.Context, recLogID string) (domain.Served, error) {

@@ -37,12 +37,18 @@ func splitServedItems(lists []domain.Served) []servedItems {
 	return out
 }
 
-// storableText is s as a PostgreSQL text value can hold it: invalid UTF-8
-// and NUL bytes, which text refuses, become U+FFFD (as encoding/json
-// replaces invalid UTF-8). s itself, without a copy, when it needs none.
+// storableText is s as a PostgreSQL text value can hold it: each byte of
+// invalid UTF-8 and each NUL, which text refuses, becomes U+FFFD (as
+// encoding/json writes invalid bytes in the served answer). s itself,
+// without a copy, when it needs none.
 func storableText(s string) string {
 	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
 		return s
 	}
-	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+	return strings.Map(func(r rune) rune {
+		if r == 0 {
+			return utf8.RuneError
+		}
+		return r // an invalid byte comes as utf8.RuneError, one per byte
+	}, s)
 }

@@ -31,11 +31,11 @@ func TestSplitServedItems(t *testing.T) {
 	lists := []domain.Served{
 		{List: domain.RecList{Items: []domain.ScoredMovie{{MovieID: "a", Score: 2, Title: "A"}, {MovieID: "b", Score: 1}}}},
 		{},
-		{List: domain.RecList{Items: []domain.ScoredMovie{{MovieID: "c", Score: 0.5, Title: "bad \xff"}}}},
+		{List: domain.RecList{Items: []domain.ScoredMovie{{MovieID: "c", Score: 0.5, Title: "bad \xff\xfe nul\x00"}}}},
 	}
 	got := splitServedItems(lists)
 	if len(got) != 3 || strings.Join(got[0].ids, ",") != "a,b" || got[0].scores[1] != 1 || got[0].titles[1] != "" ||
-		len(got[1].ids) != 0 || got[2].ids[0] != "c" || got[2].titles[0] != "bad \uFFFD" {
+		len(got[1].ids) != 0 || got[2].ids[0] != "c" || got[2].titles[0] != "bad \uFFFD\uFFFD nul\uFFFD" {
 		t.Fatalf("split %+v", got)
 	}
 	_ = append(got[0].ids, "x")

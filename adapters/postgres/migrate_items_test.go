@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"encoding/json"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -44,6 +45,10 @@ func TestMigrationOfServedItems(t *testing.T) {
 			t.Fatalf("%s after the migration: %+v, want items %+v", id, got, items)
 		}
 	}
+	// A score jsonb cannot hold as a number goes down as no score.
+	must(t, db.Analytics().LogServed(ctx, domain.Served{RecLogID: "nan", UserID: "u1", ServedBy: domain.TierCache, ServedAt: at,
+		List: domain.RecList{Tier: domain.TierVector, GeneratedAt: at, Items: []domain.ScoredMovie{{MovieID: "m9", Score: math.NaN()}}}}))
+	docs["nan"] = `[{"position":1,"movie_id":"m9"}]`
 	must(t, postgres.MigrateTo(ctx, pool, 6))
 	for id, doc := range docs {
 		var back string

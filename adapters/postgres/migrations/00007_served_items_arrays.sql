@@ -2,10 +2,12 @@
 -- movie's position is its index, from 1) instead of a jsonb document.
 -- Every list served is logged, and PostgreSQL parsed each document into
 -- jsonb on the cores that serve: loadgen/log-items.sql measured 27 s per
--- million lists of 10 movies as jsonb with titles against 7-9 s as arrays,
--- with a quarter of the WAL (BENCHMARKS.md "What the items' shape
--- costs"). A movie without a title has ''. The lists logged before are
--- converted in place.
+-- million lists of 10 movies as jsonb with titles against 7-9 s as two
+-- arrays without titles, with a quarter of the WAL (BENCHMARKS.md "Where
+-- PostgreSQL's time goes"; what these three arrays bought is in "The
+-- served lists as arrays"). A movie without a title has ''. The lists
+-- logged before are converted in place. Going down, a score that is not
+-- finite (which jsonb cannot hold as a number) becomes null.
 
 -- +goose Up
 ALTER TABLE recommendation_logs
@@ -25,7 +27,8 @@ ALTER TABLE recommendation_logs
 -- +goose Down
 ALTER TABLE recommendation_logs ADD COLUMN items jsonb;
 UPDATE recommendation_logs SET items = coalesce(
-    (SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object('position', n, 'movie_id', m, 'score', s, 'title', nullif(t, ''))) ORDER BY n)
+    (SELECT jsonb_agg(jsonb_strip_nulls(jsonb_build_object('position', n, 'movie_id', m,
+        'score', CASE WHEN s IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE s END, 'title', nullif(t, ''))) ORDER BY n)
      FROM unnest(movie_ids, scores, titles) WITH ORDINALITY AS u(m, s, t, n)),
     '[]'::jsonb);
 ALTER TABLE recommendation_logs
