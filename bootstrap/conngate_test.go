@@ -143,7 +143,10 @@ func TestConnGateQueueIsBoundedAndRotates(t *testing.T) {
 	s := newGatedServer(t, 1, time.Minute, 0)
 	// A keep-alive client holds the slot: without rotation its connection
 	// would stay open after the answer, and the waiter would wait a minute.
-	keep := &http.Client{Timeout: 30 * time.Second}
+	// One connection at most, so that its second request reuses the first
+	// one instead of dialing a new one (then shed) when the transport has
+	// not yet put it back as idle.
+	keep := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxConnsPerHost: 1}}
 	held := make(chan *http.Response, 1)
 	go func() {
 		resp, err := keep.Get(s.url + "/api/slow")
