@@ -58,8 +58,9 @@ test-short: ## Run the tests without the race detector
 
 .PHONY: fuzz
 fuzz: ## Run each fuzz target for FUZZTIME executions (default 200000x: a count, since a duration races the Go 1.26 fuzz coordinator, golang/go#75804)
-	@for target in "FuzzEventsBody ./openapi" "FuzzDecode ./adapters/kafka" "FuzzRecordReader ./adapters/movielens" "FuzzParseUDataLine ./adapters/movielens" "FuzzParseUItemLine ./adapters/movielens" "FuzzDecode ./adapters/parquet" "FuzzDecode ./adapters/redis" "FuzzServedItems ./adapters/postgres"; do \
+	@for target in "FuzzEventsBody ./openapi" "FuzzDecode ./adapters/kafka" "FuzzRecordReader ./adapters/movielens" "FuzzParseUDataLine ./adapters/movielens" "FuzzParseUItemLine ./adapters/movielens" "FuzzDecode ./adapters/parquet" "FuzzDecode ./adapters/redis" "FuzzStorableText ./adapters/postgres" "FuzzRecommendationsJSON ./openapi"; do \
 		set -- $$target; echo "fuzz $$1 ($$2)"; \
+		$(GO) test -list="^$$1$$" $$2 | grep -qx "$$1" || { echo "no fuzz target $$1 in $$2"; exit 1; }; \
 		$(GO) test -run='^$$' -fuzz="^$$1$$" -fuzztime=$${FUZZTIME:-200000x} -fuzzminimizetime=100x $$2 || exit 1; \
 	done
 
