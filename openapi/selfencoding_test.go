@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -97,6 +98,14 @@ func TestSelfEncodingAnswersAsHumaWould(t *testing.T) {
 		if err := json.Unmarshal(a.Body.Bytes(), &got); err != nil || got["$schema"] != "https://marquee.example/schemas/Recommendations.json" {
 			t.Fatalf("%s: $schema %v (%v)", path, got["$schema"], err)
 		}
+	}
+	// The equality above would hold too if the hand-written path were never
+	// taken: the configured transformers must hand this body to it.
+	op := fast.OpenAPI().Paths["/api/recommendations"].Get
+	ctx := humatest.NewContext(op, httptest.NewRequest(http.MethodGet, "/api/recommendations?user_id=user_1", nil), httptest.NewRecorder())
+	out, err := fast.Transform(ctx, "200", Recommendations{UserID: "user_1", Items: []RecItem{}})
+	if e, ok := out.(encoded); err != nil || !ok || e.schema == "" {
+		t.Fatalf("the transformers made %T (%v) of a Recommendations body, want an encoded one with its $schema", out, err)
 	}
 	bad := fast.Get("/api/recommendations?user_id=no%20spaces")
 	if bad.Code != http.StatusUnprocessableEntity || bad.Header().Get("Content-Type") != "application/problem+json" {

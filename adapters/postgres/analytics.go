@@ -75,21 +75,21 @@ func servedRows(lists []domain.Served, items []servedItems) pgx.CopyFromSource {
 func (a *Analytics) upsertServed(ctx context.Context, lists []domain.Served, items []servedItems) error {
 	return pgx.BeginFunc(ctx, a.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE served_upsert ON COMMIT DROP AS
-			SELECT `+servedList+` FROM recommendation_logs WITH NO DATA`); err != nil {
+			SELECT `+servedColumnList+` FROM recommendation_logs WITH NO DATA`); err != nil {
 			return err
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"served_upsert"}, servedColumns, servedRows(lists, items)); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO recommendation_logs (`+servedList+`) SELECT `+servedList+` FROM served_upsert
+		_, err := tx.Exec(ctx, `INSERT INTO recommendation_logs (`+servedColumnList+`) SELECT `+servedColumnList+` FROM served_upsert
 			ON CONFLICT (rec_log_id) DO UPDATE SET `+servedUpdates)
 		return err
 	})
 }
 
-// servedList and servedUpdates are servedColumns as a column list and as
+// servedColumnList and servedUpdates are servedColumns as a column list and as
 // the SET list of an upsert on rec_log_id.
-var servedList, servedUpdates = func() (string, string) {
+var servedColumnList, servedUpdates = func() (string, string) {
 	sets := make([]string, 0, len(servedColumns)-1)
 	for _, c := range servedColumns[1:] {
 		sets = append(sets, c+" = excluded."+c)
